@@ -1,0 +1,39 @@
+# The front door: `make run` starts the system, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format bench chaos clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: install  ## start the five services on this machine (ORCHESTRATORS=2 for two replicas)
+	$(BIN)/python -m ops.run --orchestrators $(or $(ORCHESTRATORS),1)
+
+test: install  ## every test: unit, integration, end-to-end, faults
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install  ## throughput and latency against the machine's ceiling
+	$(BIN)/python -m ops.bench
+
+chaos: install  ## hundreds of sagas while processes are killed and servers restarted
+	$(BIN)/python -m ops.chaos
+
+clean:
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,1 @@
+"""Running the system outside containers: start it, benchmark it, break it."""

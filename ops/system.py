@@ -1,0 +1,134 @@
+"""The five services as local processes: started as `python -m <package>`, killed and restarted by PID."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.database import with_database
+
+WORKERS = ("order-service", "payment-service", "inventory-service", "shipping-service")
+ORCHESTRATOR = "saga-orchestrator"
+
+
+def package_of(service: str) -> str:
+    return service.removesuffix("-2").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    postgres_url: str = "postgresql://root@127.0.0.1:5432/postgres"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    namespace: str = ""  # prefixes databases and queues, so a test run stays apart
+    orchestrators: int = 1
+    http_port: int = 3000
+    log_dir: Path = Path(".run/logs")
+    env: dict[str, str] = field(default_factory=dict)  # for every process
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def services(self) -> list[str]:
+        replicas = [ORCHESTRATOR if i == 0 else f"{ORCHESTRATOR}-{i + 1}" for i in range(self.orchestrators)]
+        return [*WORKERS, *replicas]
+
+    def port(self, service: str) -> int:
+        replica = int(service.rsplit("-", 1)[1]) - 1 if service[-1].isdigit() else 0
+        return self.http_port + replica
+
+    def database_url(self, service: str) -> str:
+        return with_database(self.postgres_url, f"{self.namespace}{package_of(service)}")
+
+    def environment(self, service: str) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url(service),
+            "AMQP_URL": self.amqp_url,
+            "QUEUE_PREFIX": f"{self.namespace}." if self.namespace else "",
+            "HTTP_PORT": str(self.port(service)),
+            **self.env,
+        }
+        return {**env, **self.service_env.get(service.removesuffix("-2"), {})}
+
+
+class System:
+    def __init__(self, config: SystemConfig) -> None:
+        self.config = config
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        config.log_dir.mkdir(parents=True, exist_ok=True)
+
+    def log_path(self, service: str) -> Path:
+        return self.config.log_dir / f"{service}.log"
+
+    def start(self, service: str, env: dict[str, str] | None = None) -> None:
+        with self.log_path(service).open("ab") as log:
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", package_of(service)],
+                env={**self.config.environment(service), **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def start_all(self, timeout: float = 60) -> None:
+        for service in self.config.services:
+            self.start(service)
+        self.wait_ready(self.config.services, timeout)
+
+    def kill(self, service: str) -> None:
+        """SIGKILL: no goodbye, no flush, as a crash would."""
+        process = self.processes.pop(service)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def restart(self, service: str, timeout: float = 60, env: dict[str, str] | None = None) -> None:
+        if service in self.processes:
+            self.kill(service)
+        self.start(service, env)
+        self.wait_ready([service], timeout)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+    def url(self, service: str = ORCHESTRATOR) -> str:
+        return f"http://127.0.0.1:{self.config.port(service)}"
+
+    def wait_ready(self, services: list[str], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = set(services)
+        marks = {service: self._log_size(service) for service in services}
+        while pending:
+            for service in list(pending):
+                if self._is_ready(service, marks[service]):
+                    pending.discard(service)
+                elif self.processes[service].poll() is not None:
+                    raise RuntimeError(f"{service} exited; see {self.log_path(service)}")
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready within {timeout}s: {sorted(pending)}")
+            time.sleep(0.05)
+
+    def _log_size(self, service: str) -> int:
+        path = self.log_path(service)
+        return 0 if not path.exists() else path.stat().st_size
+
+    def _is_ready(self, service: str, since: int) -> bool:
+        if package_of(service) == package_of(ORCHESTRATOR):
+            try:
+                return httpx.get(f"{self.url(service)}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+        with self.log_path(service).open("rb") as log:
+            log.seek(since)
+            return b" ready: " in log.read()

@@ -1,0 +1,1 @@
+"""The saga orchestrator: a durable workflow engine with an HTTP API."""

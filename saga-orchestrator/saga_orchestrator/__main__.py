@@ -1,0 +1,23 @@
+"""Serves the orchestrator: `python -m saga_orchestrator`."""
+
+import uvicorn
+
+from saga_orchestrator.app import create_app
+from saga_orchestrator.settings import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+    )
+
+
+if __name__ == "__main__":
+    main()

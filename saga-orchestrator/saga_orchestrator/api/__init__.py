@@ -1,0 +1,1 @@
+"""The HTTP API: start, inspect, cancel and resume order sagas."""

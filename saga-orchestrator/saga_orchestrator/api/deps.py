@@ -1,0 +1,35 @@
+"""What route handlers need, reached through the app state the lifespan filled."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import asyncpg
+from aio_pika.abc import AbstractRobustConnection
+from fastapi import Depends, Request
+
+from saga_orchestrator.runtime.runner import SagaRunner
+
+
+@dataclass(frozen=True)
+class Resources:
+    pool: asyncpg.Pool
+    broker: AbstractRobustConnection
+    runner: SagaRunner
+
+
+def _resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    return _resources(request).pool
+
+
+def _runner(request: Request) -> SagaRunner:
+    return _resources(request).runner
+
+
+ResourcesDep = Annotated[Resources, Depends(_resources)]
+PoolDep = Annotated[asyncpg.Pool, Depends(_pool)]
+RunnerDep = Annotated[SagaRunner, Depends(_runner)]

@@ -1,0 +1,141 @@
+"""The order saga's HTTP routes."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, HTTPException, Query, Response, status
+
+from saga_orchestrator.api import queries_view
+from saga_orchestrator.api.deps import PoolDep, Resources, ResourcesDep, RunnerDep
+from saga_orchestrator.api.schemas import (
+    Problem,
+    SagaHistory,
+    SagaList,
+    SagaStarted,
+    SagaStatus,
+    StartSaga,
+)
+from saga_orchestrator.engine.definition import CANCELLED, STARTED
+from saga_orchestrator.engine.machine import Engine
+from saga_orchestrator.engine.state import Decision, Phase, Saga
+from saga_orchestrator.persistence import queries
+from saga_orchestrator.runtime.runner import Decide
+from saga_orchestrator.workflows.order import ORDER_WORKFLOW
+
+router = APIRouter()
+
+Responses = dict[int | str, dict[str, Any]]
+
+NOT_FOUND: Responses = {404: {"model": Problem, "description": "no saga for this order"}}
+CONFLICT: Responses = {409: {"model": Problem, "description": "the saga's state does not allow it"}}
+
+
+async def _find(pool: asyncpg.Pool, order_id: str) -> asyncpg.Record:
+    row = await queries.by_key(pool, order_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no saga for order {order_id!r}")
+    return row
+
+
+@router.post(
+    "/saga/start",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        200: {"model": SagaStarted, "description": "this order's saga already exists"},
+        409: {"model": Problem, "description": "this order exists with another request"},
+    },
+)
+async def start_saga(request: StartSaga, response: Response, runner: RunnerDep, pool: PoolDep) -> SagaStarted:
+    """Starts the order saga; posting the same order again returns the saga it already has."""
+    input = request.model_dump(by_alias=True)
+    saga_id = await runner.start(ORDER_WORKFLOW.name, request.order_id, input)
+    if saga_id is not None:
+        return SagaStarted(saga_id=saga_id, order_id=request.order_id, status=STARTED)
+    existing = await _find(pool, request.order_id)
+    if existing["input"] != input:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"order {request.order_id!r} already has a saga started with a different request",
+        )
+    response.status_code = status.HTTP_200_OK
+    return SagaStarted(saga_id=existing["saga_id"], order_id=request.order_id, status=existing["status"])
+
+
+@router.get("/saga/{order_id}/status", responses=NOT_FOUND)
+async def saga_status(order_id: str, pool: PoolDep) -> SagaStatus:
+    return queries_view.status(await _find(pool, order_id))
+
+
+@router.get("/saga/{order_id}/history", responses=NOT_FOUND)
+async def saga_history(order_id: str, pool: PoolDep) -> SagaHistory:
+    """Every state transition, command sent and reply received, in order."""
+    row = await _find(pool, order_id)
+    events = await queries.history(pool, row["saga_id"])
+    return SagaHistory(
+        saga_id=row["saga_id"], order_id=order_id, events=[queries_view.event(e) for e in events]
+    )
+
+
+@router.post("/saga/{order_id}/cancel", status_code=202, responses={**NOT_FOUND, **CONFLICT})
+async def cancel_saga(order_id: str, response: Response, resources: ResourcesDep) -> SagaStatus:
+    """Stops a running saga and compensates, in reverse, every step it ran."""
+    return await _act(order_id, response, resources, _cancel, already=CANCELLED)
+
+
+@router.post("/saga/{order_id}/retry", status_code=202, responses={**NOT_FOUND, **CONFLICT})
+async def retry_saga(order_id: str, response: Response, resources: ResourcesDep) -> SagaStatus:
+    """Resumes the compensation of a saga parked in COMPENSATION_FAILED."""
+    return await _act(order_id, response, resources, _resume, already=None)
+
+
+def _cancel(engine: Engine, saga: Saga, now: datetime) -> Decision | None:
+    return engine.cancel(saga, now)
+
+
+def _resume(engine: Engine, saga: Saga, now: datetime) -> Decision | None:
+    return engine.resume(saga, now)
+
+
+async def _act(
+    order_id: str, response: Response, resources: Resources, decide: Decide, already: str | None
+) -> SagaStatus:
+    """Applies an operator's request; answers 202 if it changed the saga, 200 if already done."""
+    row = await _find(resources.pool, order_id)
+    applied = await resources.runner.apply(row["saga_id"], decide)
+    saga = applied.saga
+    if not applied.changed:
+        winding_down = saga.phase is Phase.COMPENSATING and saga.outcome == already
+        if saga.status != already and not winding_down:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"saga of order {order_id!r} is {saga.status}")
+        response.status_code = status.HTTP_200_OK if saga.status == already else 202
+    return queries_view.status(await _find(resources.pool, order_id))
+
+
+@router.get("/sagas")
+async def list_sagas(
+    pool: PoolDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> SagaList:
+    """Sagas, newest first, optionally of one status."""
+    rows = await queries.newest(pool, status_, limit)
+    return SagaList(sagas=[queries_view.status(row) for row in rows])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"model": Problem}})
+async def readyz(resources: ResourcesDep) -> dict[str, str]:
+    """The database and the broker are reachable."""
+    try:
+        await resources.pool.fetchval("SELECT 1")
+    except Exception as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"database: {exc}") from exc
+    if resources.broker.is_closed:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "broker: not connected")
+    return {"status": "ready"}

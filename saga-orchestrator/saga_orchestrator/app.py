@@ -1,0 +1,57 @@
+"""The FastAPI application; its lifespan owns the pool, the broker connection and the background work."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from saga_orchestrator.api.deps import Resources
+from saga_orchestrator.api.routes import router
+from saga_orchestrator.engine.machine import Engine
+from saga_orchestrator.runtime.loops import background_tasks
+from saga_orchestrator.runtime.outbox import OutboxPublisher
+from saga_orchestrator.runtime.replies import ReplyConsumer
+from saga_orchestrator.runtime.runner import SagaRunner
+from saga_orchestrator.settings import Settings
+from saga_orchestrator.workflows import WORKFLOWS
+from shared import broker, database, logs, topology
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log = logs.configure("saga_orchestrator", settings.log_level)
+        await database.prepare(settings.database_url, ["saga_orchestrator"])
+        pool = await database.open_pool(settings.database_url, settings.db_pool_size)
+        connection = await broker.connect(settings.amqp_url)
+        publisher = await broker.Publisher.open(connection, settings.faults)
+        outbox = OutboxPublisher(pool, publisher)
+        engines = {name: Engine(w, settings.retry_policy) for name, w in WORKFLOWS.items()}
+        runner = SagaRunner(pool, engines, outbox, settings.queue_prefix)
+        channel = await connection.channel()
+        await channel.set_qos(prefetch_count=settings.prefetch)
+        services = {service for w in WORKFLOWS.values() for service in w.services}
+        queues = [topology.command_queue(s, settings.queue_prefix) for s in sorted(services)]
+        await topology.declare(channel, queues, settings.queue_prefix)
+        replies = await topology.declare_queue(channel, topology.reply_queue(settings.queue_prefix))
+        await replies.consume(ReplyConsumer(runner, publisher, settings.queue_prefix).on_message)
+        tasks = background_tasks(runner, outbox, settings.wake_interval_seconds, settings.relay_after_seconds)
+        app.state.resources = Resources(pool=pool, broker=connection, runner=runner)
+        log.info("ready: serving on port %d", settings.http_port)
+        yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await connection.close()
+        await pool.close()
+
+    app = FastAPI(
+        title="Saga orchestrator",
+        summary="Runs the order saga over RabbitMQ and keeps its state in Postgres.",
+        lifespan=lifespan,
+    )
+    app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""Postgres persistence of sagas, their history and the outbox."""

@@ -1,0 +1,1 @@
+"""The engine at work: storing decisions, publishing commands, consuming replies, keeping time."""

@@ -1,0 +1,56 @@
+"""The reply consumer: every service's answer moves its saga on, once."""
+
+import asyncio
+import logging
+
+from aio_pika.abc import AbstractIncomingMessage
+from pydantic import ValidationError
+
+from saga_orchestrator.engine.machine import ReplyArrived
+from saga_orchestrator.runtime.runner import SagaRunner, UnknownSaga
+from shared.broker import Publisher
+from shared.contracts import Reply
+from shared.database import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAY_SECONDS = 1.0
+
+
+class ReplyConsumer:
+    def __init__(self, runner: SagaRunner, publisher: Publisher, queue_prefix: str) -> None:
+        self._runner = runner
+        self._publisher = publisher
+        self._prefix = queue_prefix
+
+    async def on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            reply = Reply.model_validate_json(message.body)
+        except ValidationError as exc:
+            await self._publisher.dead_letter(message, f"invalid reply: {exc}", self._prefix)
+            return
+        arrived = ReplyArrived(reply.step_id, reply.success, reply.result, reply.error)
+        try:
+            applied = await self._runner.apply(
+                reply.saga_id, lambda engine, saga, now: engine.on_reply(saga, arrived, now)
+            )
+        except UnknownSaga as exc:
+            await self._publisher.dead_letter(message, str(exc), self._prefix)
+            return
+        except UNAVAILABLE as exc:
+            log.warning("saga=%s database unavailable (%s), reply requeued", reply.saga_id, exc)
+            await asyncio.sleep(RETRY_DELAY_SECONDS)
+            await message.nack(requeue=True)
+            return
+        if not applied.changed:
+            if reply.step_id not in self._runner.engine(applied.saga.workflow).workflow.commands:
+                reason = f"reply names unknown command {reply.step_id!r}"
+                await self._publisher.dead_letter(message, reason, self._prefix)
+                return
+            log.info(
+                "saga=%s step=%s ignored: a reply for a step already past (state %s)",
+                reply.saga_id,
+                reply.step_id,
+                applied.saga.status,
+            )
+        await message.ack()

@@ -1,0 +1,130 @@
+"""Runs decisions: load a saga, let its engine decide, store the decision, publish its commands."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from saga_orchestrator.engine.machine import Engine
+from saga_orchestrator.engine.state import Decision, Saga
+from saga_orchestrator.persistence import sagas
+from saga_orchestrator.persistence.sagas import OutboxMessage
+from saga_orchestrator.runtime.outbox import OutboxPublisher
+from shared.contracts import CommandMessage, command_message_id
+from shared.topology import command_queue
+
+log = logging.getLogger("saga_orchestrator")
+
+Decide = Callable[[Engine, Saga, datetime], Decision | None]
+
+# Writers racing on one saga are rare and brief; past this many lost races something is wrong.
+MAX_WRITE_CONFLICTS = 20
+
+
+def _on_wake(engine: Engine, saga: Saga, now: datetime) -> Decision | None:
+    return engine.on_wake(saga, now)
+
+
+class UnknownSaga(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Applied:
+    saga: Saga
+    changed: bool
+
+
+class SagaRunner:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        engines: dict[str, Engine],
+        publisher: OutboxPublisher,
+        queue_prefix: str,
+    ) -> None:
+        self._pool = pool
+        self._engines = engines
+        self._publisher = publisher
+        self._prefix = queue_prefix
+
+    def engine(self, workflow: str) -> Engine:
+        return self._engines[workflow]
+
+    async def start(self, workflow: str, key: str, input: dict[str, Any]) -> UUID | None:
+        """Starts a saga under `key`; None if that key already has one."""
+        now = datetime.now(UTC)
+        decision = self._engines[workflow].start(uuid4(), input, now)
+        messages = self._messages(decision)
+        outbox_ids = await sagas.insert(self._pool, key, decision, messages, now)
+        if outbox_ids is None:
+            return None
+        self._log(decision)
+        await self._publisher.publish(messages, outbox_ids)
+        return decision.saga.saga_id
+
+    async def apply(self, saga_id: UUID, decide: Decide, stored: sagas.StoredSaga | None = None) -> Applied:
+        """Decides and stores, reloading and deciding again whenever another writer got there first."""
+        for _ in range(MAX_WRITE_CONFLICTS):
+            stored = stored or await sagas.load(self._pool, saga_id)
+            if stored is None:
+                raise UnknownSaga(f"unknown saga {saga_id}")
+            now = datetime.now(UTC)
+            decision = decide(self._engines[stored.saga.workflow], stored.saga, now)
+            if decision is None:
+                return Applied(stored.saga, changed=False)
+            messages = self._messages(decision)
+            outbox_ids = await sagas.update(self._pool, stored, decision, messages, now)
+            if outbox_ids is not None:
+                self._log(decision)
+                await self._publisher.publish(messages, outbox_ids)
+                return Applied(decision.saga, changed=True)
+            stored = None
+            await asyncio.sleep(0)
+        raise RuntimeError(f"saga {saga_id}: gave up after {MAX_WRITE_CONFLICTS} write conflicts")
+
+    async def wake_due(self, limit: int) -> int:
+        """Times out or retries every saga whose deadline or retry time has passed."""
+        due = await sagas.due(self._pool, limit)
+        for stored in due:
+            await self.apply(stored.saga.saga_id, _on_wake, stored)
+        return len(due)
+
+    def _messages(self, decision: Decision) -> list[OutboxMessage]:
+        saga_id = decision.saga.saga_id
+        return [
+            OutboxMessage(
+                queue=command_queue(dispatch.service, self._prefix),
+                message_id=(message_id := command_message_id(saga_id, dispatch.step_id)),
+                body=CommandMessage(
+                    message_id=message_id,
+                    saga_id=saga_id,
+                    step_id=dispatch.step_id,
+                    command=dispatch.command,
+                    deadline=dispatch.deadline,
+                    payload=dispatch.payload,
+                ).model_dump(mode="json", by_alias=True),
+            )
+            for dispatch in decision.dispatches
+        ]
+
+    def _log(self, decision: Decision) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
+        saga = decision.saga
+        for record in decision.records:
+            log.info(
+                "saga=%s step=%s state=%s event=%s%s%s%s",
+                saga.saga_id,
+                record.step or "-",
+                record.state or saga.status,
+                record.type.value,
+                f" command={record.command}#{record.attempt}" if record.command else "",
+                "" if record.success is None else f" success={record.success}",
+                f" error={record.error!r}" if record.error else "",
+            )

@@ -1,0 +1,74 @@
+"""RabbitMQ plumbing: a connection that heals itself, confirmed persistent publishes, dead-lettering."""
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustConnection
+
+from shared.settings import FaultSettings
+from shared.topology import dead_letter_queue
+
+log = logging.getLogger(__name__)
+
+# A broker that went away or refused a publish: the work is redone once it is back.
+BROKER_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    aio_pika.exceptions.AMQPError,
+    ConnectionError,
+    asyncio.TimeoutError,
+)
+
+
+async def connect(url: str, *, attempts: int = 60) -> AbstractRobustConnection:
+    """Connects, waiting for a broker that is still starting; later losses are healed by aio-pika."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await aio_pika.connect_robust(url, reconnect_interval=0.5)
+        except (OSError, aio_pika.exceptions.AMQPConnectionError) as exc:
+            if attempt == attempts:
+                raise
+            log.warning("broker not reachable (%s), retrying", exc)
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+class Publisher:
+    """Publishes persistent messages and returns only once the broker has confirmed them."""
+
+    def __init__(self, channel: AbstractRobustChannel, faults: FaultSettings) -> None:
+        self._channel = channel
+        self._copies = 2 if faults.duplicate_publishes else 1
+
+    @classmethod
+    async def open(cls, connection: AbstractRobustConnection, faults: FaultSettings) -> "Publisher":
+        channel = await connection.channel(publisher_confirms=True)
+        return cls(channel, faults)
+
+    async def publish(
+        self,
+        queue: str,
+        body: bytes,
+        *,
+        message_id: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+    ) -> None:
+        message = aio_pika.Message(
+            body,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message_id,
+            headers=dict(headers or {}),
+        )
+        for _ in range(self._copies):
+            await self._channel.default_exchange.publish(message, routing_key=queue, mandatory=True)
+
+    async def dead_letter(self, message: AbstractIncomingMessage, reason: str, prefix: str = "") -> None:
+        """Moves a message the consumer cannot use to the dead-letter queue, with the reason, then acks."""
+        log.error("dead-lettered message from %s: %s", message.routing_key, reason)
+        headers = {"x-reason": reason[:1000], "x-original-queue": message.routing_key or ""}
+        await self.publish(
+            dead_letter_queue(prefix), message.body, message_id=message.message_id, headers=headers
+        )
+        await message.ack()

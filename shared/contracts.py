@@ -1,0 +1,101 @@
+"""The messages that cross process boundaries: the command envelope, the reply, and each command's payload.
+
+The envelope and the reply are all the orchestrator knows; the payloads are what each
+service validates before it acts.
+"""
+
+from typing import Any
+from uuid import UUID, uuid5
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+Identifier = Field(min_length=1, max_length=64)
+
+
+class Contract(BaseModel):
+    """A frozen, camelCase message body that rejects unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class CommandMessage(Contract):
+    """What the orchestrator sends to a service's command queue."""
+
+    message_id: UUID
+    saga_id: UUID
+    step_id: str = Field(min_length=1)
+    command: str = Field(min_length=1)
+    deadline: AwareDatetime  # a naive one cannot be compared with now(UTC)
+    payload: dict[str, Any]
+
+
+class Reply(Contract):
+    """What every service answers, in the seed's shape."""
+
+    success: bool
+    saga_id: UUID
+    step_id: str
+    result: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+
+
+def command_message_id(saga_id: UUID, step_id: str) -> UUID:
+    """One id per (saga, step): a retried command is the same message, so inboxes dedupe it."""
+    return uuid5(saga_id, step_id)
+
+
+class OrderPayload(Contract):
+    order_id: str = Identifier
+    product_id: str = Identifier
+    quantity: int = Field(ge=1)
+    amount: float = Field(gt=0, allow_inf_nan=False)
+
+
+class CreateOrder(OrderPayload):
+    pass
+
+
+class CancelOrder(OrderPayload):
+    pass
+
+
+class PaymentPayload(Contract):
+    order_id: str = Identifier
+    amount: float = Field(gt=0, allow_inf_nan=False)
+
+
+class ProcessPayment(PaymentPayload):
+    pass
+
+
+class CancelPayment(PaymentPayload):
+    pass
+
+
+class StockPayload(Contract):
+    order_id: str = Identifier
+    product_id: str = Identifier
+    quantity: int = Field(ge=1)
+
+
+class ReserveStock(StockPayload):
+    pass
+
+
+class ReleaseStock(StockPayload):
+    pass
+
+
+class ShipmentPayload(Contract):
+    order_id: str = Identifier
+    product_id: str = Identifier
+    quantity: int = Field(ge=1)
+
+
+class CreateShipment(ShipmentPayload):
+    pass
+
+
+class CancelShipment(ShipmentPayload):
+    pass

@@ -1,0 +1,42 @@
+"""What a service provides: one handler per command, taking its database connection as a port."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import asyncpg
+from pydantic import BaseModel
+
+PayloadT = TypeVar("PayloadT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A handler's business answer; `success=False` is a rule refusal, remembered like a success."""
+
+    success: bool
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def done(**result: Any) -> Outcome:
+    return Outcome(success=True, result=result)
+
+
+def refused(error: str) -> Outcome:
+    return Outcome(success=False, error=error)
+
+
+CommandHandler = Callable[[asyncpg.Connection, UUID, PayloadT], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Handler(Generic[PayloadT]):
+    """A command's payload model and the function that applies it inside the caller's transaction."""
+
+    payload: type[PayloadT]
+    apply: CommandHandler[PayloadT]
+
+    async def run(self, conn: asyncpg.Connection, saga_id: UUID, payload: dict[str, Any]) -> Outcome:
+        return await self.apply(conn, saga_id, self.payload.model_validate(payload))

@@ -1,0 +1,88 @@
+"""Starts a worker: prepare its database, declare its queues, consume until told to stop."""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack
+from typing import Any
+
+import asyncpg
+import uvloop
+from aio_pika.abc import AbstractRobustConnection
+
+from shared import broker, database, logs, topology
+from shared.settings import ProcessSettings
+from shared.worker.consumer import CommandConsumer
+from shared.worker.handlers import Handler
+
+Setup = Callable[[asyncpg.Pool], Awaitable[None]]
+
+
+def run_worker(
+    service: str,
+    package: str,
+    handlers: Mapping[str, Handler[Any]],
+    settings: ProcessSettings,
+    setup: Setup | None = None,
+) -> None:
+    """Runs the worker as a process until SIGTERM or SIGINT; `setup` runs once the database is migrated."""
+    # Logging is process-wide, so only the process entry configures it, not `serve`.
+    logs.configure(package, settings.log_level)
+    uvloop.run(_serve_until_signalled(service, package, handlers, settings, setup))
+
+
+async def _serve_until_signalled(
+    service: str,
+    package: str,
+    handlers: Mapping[str, Handler[Any]],
+    settings: ProcessSettings,
+    setup: Setup | None,
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await serve(service, package, handlers, settings, stop=stop, setup=setup)
+
+
+async def serve(
+    service: str,
+    package: str,
+    handlers: Mapping[str, Handler[Any]],
+    settings: ProcessSettings,
+    *,
+    stop: asyncio.Event,
+    setup: Setup | None = None,
+) -> None:
+    """Consumes the service's command queue until `stop` is set, then releases broker and pool."""
+    log = logging.getLogger(package)
+    await database.prepare(settings.database_url, ["shared", package])
+    async with AsyncExitStack() as resources:
+        pool = await database.open_pool(settings.database_url, settings.db_pool_size)
+        resources.push_async_callback(pool.close)
+        if setup is not None:
+            await setup(pool)
+        connection = await broker.connect(settings.amqp_url)
+        resources.push_async_callback(connection.close)
+        publisher = await broker.Publisher.open(connection, settings.faults)
+        consumer = CommandConsumer(pool, publisher, handlers, settings)
+        queue_name = await _consume(service, connection, consumer, settings)
+        log.info("ready: consuming %s (%s)", queue_name, ", ".join(sorted(handlers)))
+        await stop.wait()
+        log.info("stopping")
+
+
+async def _consume(
+    service: str,
+    connection: AbstractRobustConnection,
+    consumer: CommandConsumer,
+    settings: ProcessSettings,
+) -> str:
+    channel = await connection.channel()
+    await channel.set_qos(prefetch_count=settings.prefetch)
+    queue_name = topology.command_queue(service, settings.queue_prefix)
+    await topology.declare(channel, [queue_name], settings.queue_prefix)
+    queue = await topology.declare_queue(channel, queue_name)
+    await queue.consume(consumer.on_message)
+    return queue_name

@@ -1,0 +1,32 @@
+"""One running system shared by the end-to-end tests, with short deadlines so timeouts show quickly."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ops.system import System
+from tests.harness import Books, SagaApi, running_system
+from tests.infrastructure import Infrastructure
+
+E2E_ENV = {"STEP_TIMEOUT_SECONDS": "3", "LOG_LEVEL": "INFO"}
+
+
+@pytest.fixture(scope="session")
+async def system(
+    infra: Infrastructure, run_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[System]:
+    log_dir = tmp_path_factory.mktemp("e2e-logs")
+    async with running_system(infra, f"{run_id}_e2e_", log_dir, env=E2E_ENV) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def api(system: System) -> AsyncIterator[SagaApi]:
+    client = SagaApi(system.url())
+    yield client
+    await client.http.aclose()
+
+
+@pytest.fixture(scope="session")
+def books(system: System) -> Books:
+    return Books(system)

@@ -1,0 +1,70 @@
+"""Messages nobody can use go to the dead-letter queue with a reason; the consumers keep going."""
+
+import aio_pika
+import pytest
+
+from ops.system import System
+from shared.topology import command_queue, dead_letter_queue, reply_queue
+from tests.harness import SagaApi, order
+from tests.polling import eventually, random_ref
+
+pytestmark = pytest.mark.e2e
+
+
+async def _dead_letters(system: System, marker: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    """Drains the dead-letter queue and returns the messages whose body carries `marker`."""
+    found = []
+    connection = await aio_pika.connect(system.config.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(dead_letter_queue(_prefix(system)), ensure=False)
+        while (message := await queue.get(fail=False, no_ack=True)) is not None:
+            if marker.encode() in message.body:
+                found.append(message)
+    return found
+
+
+def _prefix(system: System) -> str:
+    return f"{system.config.namespace}."
+
+
+@pytest.mark.parametrize(
+    ("queue", "body"),
+    [
+        ("order", b"not json {marker}"),
+        ("payment", b'{{"wrong": "schema", "marker": "{marker}"}}'),
+        (
+            "inventory",
+            b'{{"messageId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f001",'
+            b' "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f002", "stepId": "x", "command": "launchRocket",'
+            b' "deadline": "2099-01-01T00:00:00Z", "payload": {{"m": "{marker}"}}}}',
+        ),
+        ("replies", b"not json either {marker}"),
+        (
+            "replies",
+            b'{{"success": true, "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003", "stepId": "createOrder",'
+            b' "result": {{"m": "{marker}"}}, "error": null}}',
+        ),
+    ],
+    ids=["not-json", "wrong-schema", "unknown-command", "reply-not-json", "reply-unknown-saga"],
+)
+async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
+    system: System, api: SagaApi, queue: str, body: bytes
+) -> None:
+    marker = random_ref("poison")
+    prefix = _prefix(system)
+    name = reply_queue(prefix) if queue == "replies" else command_queue(queue, prefix)
+    connection = await aio_pika.connect(system.config.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.default_exchange.publish(
+            aio_pika.Message(body.decode().format(marker=marker).encode()), routing_key=name
+        )
+
+    dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 1)
+
+    assert dead[0].headers["x-reason"]
+    assert dead[0].headers["x-original-queue"] == name
+    order_id = random_ref("order")
+    await api.start(order(order_id))
+    assert (await api.finished(order_id))["status"] == "COMPLETED"

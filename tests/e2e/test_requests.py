@@ -1,0 +1,125 @@
+"""What the API answers to duplicates, bad input, unknown orders and listing."""
+
+import asyncio
+
+import pytest
+
+from tests.harness import SagaApi, order
+from tests.polling import random_ref
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_the_same_start_twice_returns_the_existing_saga(api: SagaApi) -> None:
+    body = order(random_ref("order"))
+    first = await api.start(body)
+
+    second = await api.start(body)
+
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert second.json()["sagaId"] == first.json()["sagaId"]
+
+
+async def test_concurrent_identical_starts_make_one_saga(api: SagaApi) -> None:
+    body = order(random_ref("order"))
+
+    responses = await asyncio.gather(*(api.start(body) for _ in range(10)))
+
+    assert sorted(r.status_code for r in responses) == [200] * 9 + [202]
+    assert len({r.json()["sagaId"] for r in responses}) == 1
+    await api.finished(body["orderId"])
+    assert (await api.commands(body["orderId"])).count("createOrder") == 1
+
+
+async def test_the_same_order_with_another_body_is_a_conflict(api: SagaApi) -> None:
+    body = order(random_ref("order"))
+    await api.start(body)
+
+    response = await api.start({**body, "quantity": 3})
+
+    assert response.status_code == 409
+    assert "different request" in response.json()["detail"]
+
+
+VALID = {"orderId": "order-x", "productId": "item-001", "quantity": 2, "amount": 1000}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"orderId": None}, "orderId"),
+        ({"productId": None}, "productId"),
+        ({"quantity": None}, "quantity"),
+        ({"amount": None}, "amount"),
+        ({"quantity": "2"}, "quantity"),
+        ({"quantity": 1.5}, "quantity"),
+        ({"quantity": 0}, "quantity"),
+        ({"amount": 0}, "amount"),
+        ({"amount": -5}, "amount"),
+        ({"amount": "1000"}, "amount"),
+        ({"orderId": ""}, "orderId"),
+        ({"orderId": "x" * 65}, "orderId"),
+        ({"productId": ""}, "productId"),
+        ({"orderId": 123}, "orderId"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
+async def test_an_invalid_start_is_refused_naming_the_field_and_stores_nothing(
+    api: SagaApi, change: dict, field: str
+) -> None:
+    order_id = random_ref("invalid")
+    body = {**VALID, "orderId": order_id, **change}
+    body = {k: v for k, v in body.items() if v is not None}
+
+    response = await api.start(body)
+
+    assert response.status_code == 422
+    assert field in str(response.json()["detail"])
+    lookup = body["orderId"] if isinstance(body.get("orderId"), str) and body["orderId"] else order_id
+    assert (await api.http.get(f"/saga/{lookup}/status")).status_code == 404
+
+
+async def test_a_body_that_is_not_json_is_refused(api: SagaApi) -> None:
+    response = await api.http.post(
+        "/saga/start", content=b"{not json", headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/saga/{}/status"),
+        ("GET", "/saga/{}/history"),
+        ("POST", "/saga/{}/cancel"),
+        ("POST", "/saga/{}/retry"),
+    ],
+)
+async def test_an_unknown_order_is_not_found(api: SagaApi, method: str, path: str) -> None:
+    response = await api.http.request(method, path.format(random_ref("nobody")))
+
+    assert response.status_code == 404
+    assert "no saga for order" in response.json()["detail"]
+
+
+async def test_sagas_are_listed_newest_first_and_filtered_by_status(api: SagaApi) -> None:
+    completed, failed = random_ref("order"), random_ref("order")
+    await api.start(order(completed))
+    await api.start(order(failed, amount=50000))
+    await api.finished(completed)
+    await api.finished(failed)
+
+    newest = (await api.http.get("/sagas", params={"limit": 2})).json()["sagas"]
+    only_failed = (await api.http.get("/sagas", params={"status": "FAILED", "limit": 1000})).json()["sagas"]
+
+    assert [s["orderId"] for s in newest] == [failed, completed]
+    assert failed in {s["orderId"] for s in only_failed}
+    assert {s["status"] for s in only_failed} == {"FAILED"}
+
+
+async def test_health_readiness_and_docs(api: SagaApi) -> None:
+    assert (await api.http.get("/healthz")).status_code == 200
+    assert (await api.http.get("/readyz")).json() == {"status": "ready"}
+    assert (await api.http.get("/docs")).status_code == 200
+    assert "/saga/start" in (await api.http.get("/openapi.json")).json()["paths"]

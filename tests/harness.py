@@ -1,0 +1,136 @@
+"""Running the real system for a test: processes, an HTTP client for the API, and the services' books."""
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import httpx
+
+from ops.system import ORCHESTRATOR, WORKERS, System, SystemConfig, package_of
+from shared.database import with_database
+from shared.topology import command_queue, dead_letter_queue, reply_queue
+from tests.infrastructure import Infrastructure
+from tests.polling import eventually
+
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+SERVICES = ("order", "payment", "inventory", "shipping")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def order(order_id: str, quantity: int = 1, amount: float = 100, product: str = "item-001") -> dict[str, Any]:
+    return {"orderId": order_id, "productId": product, "quantity": quantity, "amount": amount}
+
+
+class SagaApi:
+    """The orchestrator's HTTP API, as a user drives it."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=10)
+
+    async def start(self, body: dict[str, Any]) -> httpx.Response:
+        return await self.http.post("/saga/start", json=body)
+
+    async def status(self, order_id: str) -> dict[str, Any]:
+        response = await self.http.get(f"/saga/{order_id}/status")
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def history(self, order_id: str) -> list[dict[str, Any]]:
+        response = await self.http.get(f"/saga/{order_id}/history")
+        response.raise_for_status()
+        events: list[dict[str, Any]] = response.json()["events"]
+        return events
+
+    async def finished(self, order_id: str, timeout: float = 30) -> dict[str, Any]:
+        return await eventually(
+            lambda: self.status(order_id), lambda s: s["status"] in TERMINAL, timeout=timeout
+        )
+
+    async def states(self, order_id: str) -> list[str]:
+        return [e["state"] for e in await self.history(order_id) if e["type"] == "STATE"]
+
+    async def commands(self, order_id: str) -> list[str]:
+        return [e["command"] for e in await self.history(order_id) if e["type"] == "COMMAND"]
+
+
+class Books:
+    """Read access to every service's database, to check that effects balance."""
+
+    def __init__(self, system: System) -> None:
+        self._system = system
+
+    async def fetch(self, service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(self._system.config.database_url(service))
+        try:
+            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+            return rows
+        finally:
+            await conn.close()
+
+    async def stock(self, product: str) -> int:
+        rows = await self.fetch(
+            "inventory-service", "SELECT stock FROM products WHERE product_id = $1", product
+        )
+        stock: int = rows[0]["stock"]
+        return stock
+
+    async def row(self, service: str, table: str, order_id: str) -> asyncpg.Record | None:
+        rows = await self.fetch(service, f"SELECT * FROM {table} WHERE order_id = $1", order_id)
+        return rows[0] if rows else None
+
+
+@asynccontextmanager
+async def running_system(
+    infra: Infrastructure, namespace: str, log_dir: Path, **overrides: Any
+) -> AsyncIterator[System]:
+    """Starts the five services in their own databases and queues; removes both afterwards."""
+    config = SystemConfig(
+        postgres_url=infra.postgres_url,
+        amqp_url=infra.amqp_url,
+        namespace=namespace,
+        http_port=free_port(),
+        log_dir=log_dir,
+        **overrides,
+    )
+    system = System(config)
+    try:
+        system.start_all()
+        yield system
+    finally:
+        system.stop_all()
+        await _drop_databases(config)
+        await _delete_queues(config)
+
+
+async def _drop_databases(config: SystemConfig) -> None:
+    admin = await asyncpg.connect(with_database(config.postgres_url, "postgres"))
+    try:
+        for service in (*WORKERS, ORCHESTRATOR):
+            name = f"{config.namespace}{package_of(service)}"
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def _delete_queues(config: SystemConfig) -> None:
+    prefix = f"{config.namespace}."
+    connection = await aio_pika.connect(config.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        names = [command_queue(s, prefix) for s in SERVICES] + [
+            reply_queue(prefix),
+            dead_letter_queue(prefix),
+        ]
+        for name in names:
+            await channel.queue_delete(name)
