@@ -13,9 +13,13 @@ from shared.topology import dead_letter_queue
 
 log = logging.getLogger(__name__)
 
+# A publish waits this long for its confirm; past it, the broker counts as unavailable.
+PUBLISH_TIMEOUT_SECONDS = 5.0
+
 # A broker that went away or refused a publish: the work is redone once it is back.
 BROKER_UNAVAILABLE: tuple[type[BaseException], ...] = (
     aio_pika.exceptions.AMQPError,
+    aio_pika.exceptions.ChannelInvalidStateError,
     ConnectionError,
     asyncio.TimeoutError,
 )
@@ -62,7 +66,9 @@ class Publisher:
             headers=dict(headers or {}),
         )
         for _ in range(self._copies):
-            await self._channel.default_exchange.publish(message, routing_key=queue, mandatory=True)
+            await self._channel.default_exchange.publish(
+                message, routing_key=queue, mandatory=True, timeout=PUBLISH_TIMEOUT_SECONDS
+            )
 
     async def dead_letter(self, message: AbstractIncomingMessage, reason: str, prefix: str = "") -> None:
         """Moves a message the consumer cannot use to the dead-letter queue, with the reason, then acks."""

@@ -13,7 +13,7 @@ from shared import json
 log = logging.getLogger(__name__)
 
 # A connection to Postgres that breaks or cannot be made: worth retrying once it is back.
-UNAVAILABLE: tuple[type[BaseException], ...] = (
+UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
@@ -57,7 +57,8 @@ async def ensure_database(url: str) -> None:
     try:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            with suppress(asyncpg.DuplicateDatabaseError):  # another process was first
+            # Another process was first; racing creators may see either error.
+            with suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
                 await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()

@@ -6,18 +6,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import asyncpg
 import httpx
 
-from ops.system import ORCHESTRATOR, WORKERS, System, SystemConfig, package_of
-from shared.database import with_database
-from shared.topology import command_queue, dead_letter_queue, reply_queue
+from ops import namespace
+from ops.system import System, SystemConfig
 from tests.infrastructure import Infrastructure
 from tests.polling import eventually
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
-SERVICES = ("order", "payment", "inventory", "shipping")
 
 
 def free_port() -> int:
@@ -57,6 +54,13 @@ class SagaApi:
             lambda: self.status(order_id), lambda s: s["status"] in TERMINAL, timeout=timeout
         )
 
+    async def finished_or_parked(self, order_id: str, timeout: float = 30) -> dict[str, Any]:
+        return await eventually(
+            lambda: self.status(order_id),
+            lambda s: s["status"] in {*TERMINAL, "COMPENSATION_FAILED"},
+            timeout=timeout,
+        )
+
     async def states(self, order_id: str) -> list[str]:
         return [e["state"] for e in await self.history(order_id) if e["type"] == "STATE"]
 
@@ -92,13 +96,13 @@ class Books:
 
 @asynccontextmanager
 async def running_system(
-    infra: Infrastructure, namespace: str, log_dir: Path, **overrides: Any
+    infra: Infrastructure, prefix: str, log_dir: Path, **overrides: Any
 ) -> AsyncIterator[System]:
     """Starts the five services in their own databases and queues; removes both afterwards."""
     config = SystemConfig(
         postgres_url=infra.postgres_url,
         amqp_url=infra.amqp_url,
-        namespace=namespace,
+        namespace=prefix,
         http_port=free_port(),
         log_dir=log_dir,
         **overrides,
@@ -109,28 +113,4 @@ async def running_system(
         yield system
     finally:
         system.stop_all()
-        await _drop_databases(config)
-        await _delete_queues(config)
-
-
-async def _drop_databases(config: SystemConfig) -> None:
-    admin = await asyncpg.connect(with_database(config.postgres_url, "postgres"))
-    try:
-        for service in (*WORKERS, ORCHESTRATOR):
-            name = f"{config.namespace}{package_of(service)}"
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-async def _delete_queues(config: SystemConfig) -> None:
-    prefix = f"{config.namespace}."
-    connection = await aio_pika.connect(config.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        names = [command_queue(s, prefix) for s in SERVICES] + [
-            reply_queue(prefix),
-            dead_letter_queue(prefix),
-        ]
-        for name in names:
-            await channel.queue_delete(name)
+        await namespace.remove(config)

@@ -4,7 +4,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from saga_orchestrator.api.deps import Resources
 from saga_orchestrator.api.routes import router
@@ -23,7 +24,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log = logs.configure("saga_orchestrator", settings.log_level)
+        logs.configure("saga_orchestrator", settings.log_level)
+        log = logs.lifecycle("saga_orchestrator")
         await database.prepare(settings.database_url, ["saga_orchestrator"])
         pool = await database.open_pool(settings.database_url, settings.db_pool_size)
         connection = await broker.connect(settings.amqp_url)
@@ -54,4 +56,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    for unavailable in database.UNAVAILABLE:
+        app.add_exception_handler(unavailable, _database_unavailable)
     return app
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A lost database is a passing outage: 503 tells the client to try again, where 500 would not."""
+    return JSONResponse({"detail": f"database unavailable: {exc}"}, status_code=503)

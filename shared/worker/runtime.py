@@ -1,7 +1,6 @@
 """Starts a worker: prepare its database, declare its queues, consume until told to stop."""
 
 import asyncio
-import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
@@ -56,7 +55,7 @@ async def serve(
     setup: Setup | None = None,
 ) -> None:
     """Consumes the service's command queue until `stop` is set, then releases broker and pool."""
-    log = logging.getLogger(package)
+    log = logs.lifecycle(package)
     await database.prepare(settings.database_url, ["shared", package])
     async with AsyncExitStack() as resources:
         pool = await database.open_pool(settings.database_url, settings.db_pool_size)

@@ -8,7 +8,7 @@ from ops.system import System
 from tests.harness import Books, SagaApi, running_system
 from tests.infrastructure import Infrastructure
 
-E2E_ENV = {"STEP_TIMEOUT_SECONDS": "3", "LOG_LEVEL": "INFO"}
+E2E_ENV = {"STEP_TIMEOUT_SECONDS": "3", "LOG_LEVEL": "INFO", "DB_POOL_SIZE": "4"}
 
 
 @pytest.fixture(scope="session")

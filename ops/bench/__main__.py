@@ -1,0 +1,65 @@
+"""`python -m ops.bench`: the order saga's throughput and latency on this machine, against its ceiling."""
+
+import argparse
+import sys
+
+import uvloop
+
+from ops.bench.options import Options
+from ops.bench.session import Imbalanced, bench
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def parse(argv: list[str]) -> Options:
+    p = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__)
+    p.add_argument("--sagas", type=int, default=2000, help="sagas in the main workload")
+    p.add_argument("--concurrency", type=int, default=64, help="sagas in flight in the main workload")
+    p.add_argument(
+        "--orchestrators",
+        type=int,
+        nargs="+",
+        choices=(1, 2),
+        default=[1],
+        help="replicas; '1 2' runs everything once with each, for comparison",
+    )
+    p.add_argument(
+        "--url", action="append", default=[], help="a running system's orchestrator (repeat per replica)"
+    )
+    p.add_argument("--namespace", help="prefix of its databases (default: bench_, or none with --url)")
+    only = p.add_mutually_exclusive_group()
+    only.add_argument("--sweep", action="store_true", help="only the sweep over concurrency")
+    only.add_argument("--no-sweep", action="store_true", help="only the main workload")
+    p.add_argument("--sweep-points", type=_counts, default=(1, 8, 32, 64, 128), help="e.g. 1,8,32,64,128")
+    p.add_argument("--sweep-sagas", type=int, default=2000, help="sagas per sweep point")
+    p.add_argument("--sweep-sagas-serial", type=int, default=300, help="sagas at the C=1 point")
+    p.add_argument("--warmup", type=int, default=200, help="unreported sagas run first on each system")
+    p.add_argument("--ceiling-seconds", type=float, default=3.0, help="per ceiling probe; 0 skips it")
+    args = p.parse_args(argv)
+    return Options(
+        sagas=args.sagas,
+        concurrency=args.concurrency,
+        orchestrators=tuple(args.orchestrators),
+        urls=tuple(args.url),
+        namespace=args.namespace,
+        main=not args.sweep,
+        sweep=not args.no_sweep,
+        sweep_points=args.sweep_points,
+        sweep_sagas=args.sweep_sagas,
+        sweep_sagas_serial=args.sweep_sagas_serial,
+        warmup=args.warmup,
+        ceiling_seconds=args.ceiling_seconds,
+    )
+
+
+def main() -> None:
+    try:
+        uvloop.run(bench(parse(sys.argv[1:])))
+    except Imbalanced as exc:
+        sys.exit(f"the books do not balance, databases kept for inspection: {exc}")
+
+
+if __name__ == "__main__":
+    main()

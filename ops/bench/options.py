@@ -1,0 +1,39 @@
+"""What one `make bench` invocation measures, as parsed from its flags."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PRODUCT = "bench-item"
+SEED_STOCK = 100_000_000  # never runs out, so no saga fails for want of stock
+AMOUNT = 10.0
+FAIL_QUANTITY = 11  # above the shipping service's limit of 10: fails at the last step
+FAIL_EVERY = 10  # every tenth saga fails, the rest (quantity 1) complete
+
+
+@dataclass(frozen=True)
+class Options:
+    sagas: int = 2000
+    concurrency: int = 64
+    orchestrators: tuple[int, ...] = (1,)
+    urls: tuple[str, ...] = ()  # a running system's orchestrators; empty: start our own
+    namespace: str | None = None  # databases and queues; "bench_" for our own, "" for a running one
+    main: bool = True
+    sweep: bool = True
+    sweep_points: tuple[int, ...] = (1, 8, 32, 64, 128)
+    sweep_sagas: int = 2000
+    sweep_sagas_serial: int = 300  # at C=1 each saga waits for the last: fewer keep the sweep short
+    warmup: int = 200
+    ceiling_seconds: float = 3.0
+    postgres_url: str = "postgresql://root@127.0.0.1:5432/postgres"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    out_dir: Path = Path("docs/bench")
+    log_dir: Path = Path(".run/bench")
+
+    @property
+    def prefix(self) -> str:
+        if self.namespace is not None:
+            return self.namespace
+        return "" if self.urls else "bench_"
+
+    def sweep_size(self, concurrency: int) -> int:
+        return self.sweep_sagas_serial if concurrency == 1 else self.sweep_sagas

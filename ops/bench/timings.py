@@ -1,0 +1,50 @@
+"""Throughput and latency from the orchestrator's own timestamps, not from the load generator's polls."""
+
+import math
+from dataclasses import dataclass
+
+import asyncpg
+
+from ops.bench.stack import Target
+
+TIMES = """
+SELECT created_at, finished_at FROM sagas
+WHERE saga_key = ANY($1::text[]) AND finished_at IS NOT NULL
+"""
+
+
+@dataclass(frozen=True)
+class Timings:
+    sagas: int  # finished ones: the rest show up in the audit
+    seconds: float  # first start to last terminal state
+    per_second: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """Nearest rank: the smallest value with at least `share` of them at or below it."""
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+async def read(target: Target, order_ids: list[str]) -> Timings:
+    conn = await asyncpg.connect(target.database_url("saga_orchestrator"))
+    try:
+        rows = await conn.fetch(TIMES, order_ids)
+    finally:
+        await conn.close()
+    if not rows:
+        return Timings(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    latencies = sorted((r["finished_at"] - r["created_at"]).total_seconds() * 1000 for r in rows)
+    span = (max(r["finished_at"] for r in rows) - min(r["created_at"] for r in rows)).total_seconds()
+    return Timings(
+        sagas=len(rows),
+        seconds=span,
+        per_second=len(rows) / span if span > 0 else 0.0,
+        p50_ms=percentile(latencies, 0.50),
+        p95_ms=percentile(latencies, 0.95),
+        p99_ms=percentile(latencies, 0.99),
+        max_ms=latencies[-1],
+    )

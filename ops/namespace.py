@@ -1,0 +1,35 @@
+"""Removing a system's databases and queues, so a test or a benchmark starts from nothing."""
+
+import aio_pika
+import asyncpg
+
+from ops.system import ORCHESTRATOR, WORKERS, SystemConfig
+from shared.database import with_database
+from shared.topology import command_queue, dead_letter_queue, reply_queue
+
+SERVICES = ("order", "payment", "inventory", "shipping")
+
+
+async def remove(config: SystemConfig) -> None:
+    await drop_databases(config)
+    await delete_queues(config)
+
+
+async def drop_databases(config: SystemConfig) -> None:
+    admin = await asyncpg.connect(with_database(config.postgres_url, "postgres"))
+    try:
+        for service in (*WORKERS, ORCHESTRATOR):
+            name = config.database_url(service).rsplit("/", 1)[1]
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def delete_queues(config: SystemConfig) -> None:
+    prefix = config.environment(ORCHESTRATOR)["QUEUE_PREFIX"]
+    names = [command_queue(s, prefix) for s in SERVICES] + [reply_queue(prefix), dead_letter_queue(prefix)]
+    connection = await aio_pika.connect(config.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for name in names:
+            await channel.queue_delete(name)

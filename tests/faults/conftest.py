@@ -1,0 +1,44 @@
+"""A fresh system per fault test, with short deadlines so that timeouts and retries show quickly."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ops import traffic
+from ops.system import System
+from tests.harness import running_system
+from tests.infrastructure import Infrastructure
+from tests.polling import random_ref
+
+FAST = {
+    "STEP_TIMEOUT_SECONDS": "1",
+    "DB_POOL_SIZE": "4",  # several systems may share one Postgres during a test run
+    "MAX_ATTEMPTS": "3",
+    "COMPENSATION_MAX_ATTEMPTS": "3",
+    "BACKOFF_BASE_SECONDS": "0.2",
+    "WAKE_INTERVAL_SECONDS": "0.1",
+    "RELAY_AFTER_SECONDS": "1",
+    "INVENTORY_SEED": f"{traffic.SEED},item-001=100",
+}
+
+Launch = Callable[..., AbstractAsyncContextManager[System]]
+
+
+@pytest.fixture
+def launch(infra: Infrastructure, run_id: str, tmp_path: Path) -> Launch:
+    """Starts a system with the fast settings plus `env`; `service_env` sets a fault per service."""
+
+    def start(env: dict[str, str] | None = None, **config: Any) -> AbstractAsyncContextManager[System]:
+        namespace = f"{run_id}_{random_ref('f').replace('-', '')}_"
+        return running_system(infra, namespace, tmp_path / "logs", env={**FAST, **(env or {})}, **config)
+
+    return start
+
+
+@pytest.fixture
+async def system(launch: Launch) -> AsyncIterator[System]:
+    async with launch() as running:
+        yield running

@@ -1,0 +1,36 @@
+"""A cancel racing the saga's last steps ends all-or-nothing: COMPLETED, or CANCELLED and undone."""
+
+import asyncio
+import random
+
+import pytest
+
+from ops.system import System
+from ops.traffic import Traffic, settled
+from tests.harness import SagaApi
+
+pytestmark = pytest.mark.faults
+
+
+async def test_a_cancel_racing_completion_never_leaves_a_mix(system: System) -> None:
+    traffic = Traffic([system.url()], count=60, concurrency=10)
+    api = SagaApi(system.url())
+    rng = random.Random(7)
+    answers: dict[str, int] = {}
+
+    async def start_then_cancel(body: dict) -> None:
+        await api.start(body)
+        traffic.accepted.append(body["orderId"])
+        await asyncio.sleep(rng.uniform(0, 0.03))  # lands anywhere from the first step to the end
+        answers[body["orderId"]] = (await api.http.post(f"/saga/{body['orderId']}/cancel")).status_code
+
+    await asyncio.gather(*(start_then_cancel(body) for body in traffic.bodies))
+    books = await settled(system, traffic)
+
+    assert books.violations == []
+    for order_id, answer in answers.items():
+        final = (await api.status(order_id))["status"]
+        expected = {202: {"CANCELLED"}, 200: {"CANCELLED"}, 409: {"COMPLETED", "FAILED"}}[answer]
+        assert final in expected, f"{order_id}: cancel answered {answer}, saga ended {final}"
+    assert {202, 409} <= set(answers.values()), "the cancels should land both before and after the end"
+    await api.http.aclose()

@@ -1,0 +1,57 @@
+"""kill -9 of our own processes mid-flight: every saga still finishes, and nothing happens twice."""
+
+import asyncio
+
+import pytest
+
+from ops.system import ORCHESTRATOR, WORKERS, System
+from ops.traffic import Traffic, in_flight, settled
+from tests.faults.conftest import Launch
+
+pytestmark = pytest.mark.faults
+
+
+async def test_a_killed_orchestrator_carries_on_every_saga_after_restart(system: System) -> None:
+    traffic = Traffic([system.url()])
+    load = asyncio.create_task(traffic.run())
+    await in_flight(traffic, 20)
+
+    system.kill(ORCHESTRATOR)
+    await asyncio.to_thread(system.restart, ORCHESTRATOR)
+    await load
+
+    books = await settled(system, traffic)
+    assert books.violations == []
+    assert books.terminal == traffic.count
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+async def test_a_killed_worker_answers_redelivered_commands_from_its_inbox(
+    system: System, worker: str
+) -> None:
+    traffic = Traffic([system.url()])
+    load = asyncio.create_task(traffic.run())
+    await in_flight(traffic, 20)
+
+    system.kill(worker)
+    await asyncio.to_thread(system.restart, worker)
+    await load
+
+    books = await settled(system, traffic)
+    assert books.violations == []
+    assert books.terminal == traffic.count
+
+
+async def test_two_replicas_share_sagas_and_one_finishes_the_others_when_killed(launch: Launch) -> None:
+    async with launch(orchestrators=2) as system:
+        first, second = system.url(ORCHESTRATOR), system.url(f"{ORCHESTRATOR}-2")
+        traffic = Traffic([first, second], count=80, concurrency=8)
+        load = asyncio.create_task(traffic.run())
+        await in_flight(traffic, 30)
+
+        system.kill(f"{ORCHESTRATOR}-2")
+        await load
+
+        books = await settled(system, traffic)
+        assert books.violations == []
+        assert books.terminal == traffic.count
