@@ -14,6 +14,7 @@ from saga_orchestrator.runtime.loops import background_tasks
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.replies import ReplyConsumer
 from saga_orchestrator.runtime.runner import SagaRunner
+from saga_orchestrator.runtime.settled import SettledWaiters
 from saga_orchestrator.settings import Settings
 from saga_orchestrator.workflows import WORKFLOWS
 from shared import broker, database, logs, topology
@@ -40,13 +41,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await topology.declare(channel, queues, settings.queue_prefix)
         replies = await topology.declare_queue(channel, topology.reply_queue(settings.queue_prefix))
         await replies.consume(ReplyConsumer(runner, publisher, settings.queue_prefix).on_message)
-        tasks = background_tasks(runner, outbox, settings.wake_interval_seconds, settings.relay_after_seconds)
-        app.state.resources = Resources(pool=pool, broker=connection, runner=runner)
+        settled = SettledWaiters(settings.database_url)
+        await settled.keep_listening()
+        tasks = background_tasks(
+            runner, outbox, settled, settings.wake_interval_seconds, settings.relay_after_seconds
+        )
+        app.state.resources = Resources(pool=pool, broker=connection, runner=runner, settled=settled)
         log.info("ready: serving on port %d", settings.http_port)
         yield
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await settled.close()
         await connection.close()
         await pool.close()
 

@@ -45,6 +45,17 @@ async def test_cancel_compensates_every_step_that_ran_and_ends_cancelled(api: Sa
     assert (await api.http.post(f"/saga/{order_id}/cancel")).status_code == 200
 
 
+@pytest.mark.usefixtures("shipping_never_answers")
+async def test_a_wait_ends_with_the_current_state_while_the_saga_runs(api: SagaApi) -> None:
+    order_id = random_ref("order")
+    await api.start(order(order_id))
+    await eventually(lambda: api.status(order_id), lambda s: s["status"] == "STOCK_RESERVED")
+
+    response = await api.http.get(f"/saga/{order_id}/status", params={"wait": 0.3})
+
+    assert response.json()["status"] == "STOCK_RESERVED"
+
+
 @pytest.mark.parametrize("amount", [100, 50000], ids=["completed", "failed"])
 async def test_a_finished_saga_cannot_be_cancelled(api: SagaApi, amount: int) -> None:
     order_id = random_ref("order")

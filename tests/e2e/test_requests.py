@@ -123,3 +123,18 @@ async def test_health_readiness_and_docs(api: SagaApi) -> None:
     assert (await api.http.get("/readyz")).json() == {"status": "ready"}
     assert (await api.http.get("/docs")).status_code == 200
     assert "/saga/start" in (await api.http.get("/openapi.json")).json()["paths"]
+
+
+async def test_status_can_wait_for_the_saga_to_finish(api: SagaApi) -> None:
+    order_id = random_ref("order")
+    await api.start(order(order_id))
+
+    response = await api.http.get(f"/saga/{order_id}/status", params={"wait": 10})
+
+    assert response.json()["status"] == "COMPLETED"
+
+
+async def test_a_wait_longer_than_a_minute_is_refused(api: SagaApi) -> None:
+    response = await api.http.get("/saga/x/status", params={"wait": 61})
+
+    assert response.status_code == 422

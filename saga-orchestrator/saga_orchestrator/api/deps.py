@@ -8,6 +8,7 @@ from aio_pika.abc import AbstractRobustConnection
 from fastapi import Depends, Request
 
 from saga_orchestrator.runtime.runner import SagaRunner
+from saga_orchestrator.runtime.settled import SettledWaiters
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class Resources:
     pool: asyncpg.Pool
     broker: AbstractRobustConnection
     runner: SagaRunner
+    settled: SettledWaiters
 
 
 def _resources(request: Request) -> Resources:

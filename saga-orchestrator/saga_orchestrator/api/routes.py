@@ -1,5 +1,7 @@
 """The order saga's HTTP routes."""
 
+import asyncio
+from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -62,9 +64,27 @@ async def start_saga(request: StartSaga, response: Response, runner: RunnerDep, 
     return SagaStarted(saga_id=existing["saga_id"], order_id=request.order_id, status=existing["status"])
 
 
+SETTLED = {Phase.DONE.value, Phase.PARKED.value}
+
+
 @router.get("/saga/{order_id}/status", responses=NOT_FOUND)
-async def saga_status(order_id: str, pool: PoolDep) -> SagaStatus:
-    return queries_view.status(await _find(pool, order_id))
+async def saga_status(
+    order_id: str,
+    resources: ResourcesDep,
+    wait: Annotated[
+        float, Query(ge=0, le=60, description="seconds to wait for the saga to finish or park")
+    ] = 0,
+) -> SagaStatus:
+    """The saga's state now; with `wait`, as soon as it finished or parked, or when the wait ends."""
+    row = await _find(resources.pool, order_id)
+    if wait and row["phase"] not in SETTLED:
+        async with resources.settled.watching(str(row["saga_id"])) as settled:
+            row = await _find(resources.pool, order_id)  # it may have settled before we watched
+            if row["phase"] not in SETTLED:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(settled.wait(), wait)
+                row = await _find(resources.pool, order_id)
+    return queries_view.status(row)
 
 
 @router.get("/saga/{order_id}/history", responses=NOT_FOUND)

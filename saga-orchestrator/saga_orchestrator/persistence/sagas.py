@@ -29,9 +29,14 @@ sent AS (
     SELECT o.queue, o.message_id, o.body
     FROM saga, jsonb_to_recordset($2::jsonb) AS o(queue text, message_id uuid, body jsonb)
     RETURNING id
-)
+)"""
+
+RESULT = """
 SELECT (SELECT count(*) FROM saga) AS written, ARRAY(SELECT id FROM sent ORDER BY id) AS outbox_ids
 """
+
+# Tells every replica's listeners that a saga finished or parked; delivered on commit.
+SETTLED_CHANNEL = "saga_settled"
 
 INSERT = (
     """
@@ -43,6 +48,7 @@ WITH saga AS (
     RETURNING saga_id
 ),"""
     + RECORDS_AND_OUTBOX
+    + RESULT
 )
 
 UPDATE = (
@@ -56,6 +62,11 @@ WITH saga AS (
     RETURNING saga_id
 ),"""
     + RECORDS_AND_OUTBOX
+    + f""",
+settled AS (
+    SELECT pg_notify('{SETTLED_CHANNEL}', saga.saga_id::text) FROM saga WHERE $7 IN ('DONE', 'PARKED')
+)"""
+    + RESULT.replace("AS outbox_ids", "AS outbox_ids, (SELECT count(*) FROM settled) AS settled")
 )
 
 SELECT = """
