@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 import aio_pika
@@ -36,6 +37,12 @@ async def connect(url: str, *, attempts: int = 60) -> AbstractRobustConnection:
             log.warning("broker not reachable (%s), retrying", exc)
             await asyncio.sleep(0.5)
     raise AssertionError("unreachable")
+
+
+async def requeue(message: AbstractIncomingMessage) -> None:
+    """Puts a message back for later; if the channel is gone, the broker requeues it anyway."""
+    with suppress(*BROKER_UNAVAILABLE):
+        await message.nack(requeue=True)
 
 
 class Publisher:

@@ -22,6 +22,9 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.CrashShutdownError,
 )
 
+# Worth retrying later: the database is gone, or it rolled back a deadlock or serialization loser.
+RETRY_LATER: tuple[type[Exception], ...] = (*UNAVAILABLE, asyncpg.TransactionRollbackError)
+
 MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     name text PRIMARY KEY,

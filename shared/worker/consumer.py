@@ -11,9 +11,9 @@ from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
 from shared import json
-from shared.broker import BROKER_UNAVAILABLE, Publisher
+from shared.broker import BROKER_UNAVAILABLE, Publisher, requeue
 from shared.contracts import CommandMessage, Reply
-from shared.database import UNAVAILABLE
+from shared.database import RETRY_LATER
 from shared.settings import ProcessSettings
 from shared.topology import reply_queue
 from shared.worker.handlers import Handler
@@ -57,12 +57,10 @@ class CommandConsumer:
                 handler,
                 inject_fault=self._settings.faults.fails(command.command),
             )
-        except UNAVAILABLE as exc:
-            log.warning(
-                "saga=%s step=%s database unavailable (%s), requeued", command.saga_id, command.step_id, exc
-            )
+        except RETRY_LATER as exc:
+            log.warning("saga=%s step=%s requeued: %r", command.saga_id, command.step_id, exc)
             await asyncio.sleep(RETRY_DELAY_SECONDS)
-            await message.nack(requeue=True)
+            await requeue(message)
             return
         await self._answer(message, reply)
 
@@ -90,5 +88,6 @@ class CommandConsumer:
             await self._publisher.publish(self._replies, body, message_id=message.message_id)
             await message.ack()
         except BROKER_UNAVAILABLE as exc:
-            # Unacked, the command comes back once the broker does, and the inbox answers it.
-            log.warning("saga=%s step=%s reply not sent (%s)", reply.saga_id, reply.step_id, exc)
+            # The command comes back, and the inbox answers it with the same reply.
+            log.warning("saga=%s step=%s reply not sent (%r), requeued", reply.saga_id, reply.step_id, exc)
+            await requeue(message)

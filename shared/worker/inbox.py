@@ -5,7 +5,7 @@ from typing import Any
 import asyncpg
 
 from shared.contracts import CommandMessage, Reply
-from shared.database import UNAVAILABLE
+from shared.database import RETRY_LATER
 from shared.worker.handlers import Handler, Outcome
 
 
@@ -18,9 +18,9 @@ async def execute(
 ) -> Reply:
     """Applies the command once; a command seen before gets the reply it got the first time.
 
-    An exception other than a lost database rolls everything back and answers failure without
-    being remembered, so that a retried command (a compensation, above all) runs again.
-    A lost database propagates: the caller puts the message back for later.
+    An exception other than a passing database fault rolls everything back and answers failure
+    without being remembered, so that a retried command (a compensation, above all) runs again.
+    A passing database fault (lost connection, deadlock) propagates: the caller requeues.
     """
     async with pool.acquire() as conn:
         try:
@@ -37,7 +37,7 @@ async def execute(
                     reply.model_dump(mode="json", by_alias=True),
                 )
                 return reply
-        except UNAVAILABLE:
+        except RETRY_LATER:
             raise
         except Exception as exc:
             return _reply(command, Outcome(success=False, error=f"{type(exc).__name__}: {exc}"))

@@ -8,9 +8,9 @@ from pydantic import ValidationError
 
 from saga_orchestrator.engine.machine import ReplyArrived
 from saga_orchestrator.runtime.runner import SagaRunner, UnknownSaga
-from shared.broker import Publisher
+from shared.broker import Publisher, requeue
 from shared.contracts import Reply
-from shared.database import UNAVAILABLE
+from shared.database import RETRY_LATER
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,10 @@ class ReplyConsumer:
         except UnknownSaga as exc:
             await self._publisher.dead_letter(message, str(exc), self._prefix)
             return
-        except UNAVAILABLE as exc:
-            log.warning("saga=%s database unavailable (%s), reply requeued", reply.saga_id, exc)
+        except RETRY_LATER as exc:
+            log.warning("saga=%s reply requeued: %r", reply.saga_id, exc)
             await asyncio.sleep(RETRY_DELAY_SECONDS)
-            await message.nack(requeue=True)
+            await requeue(message)
             return
         if not applied.changed:
             if reply.step_id not in self._runner.engine(applied.saga.workflow).workflow.commands:

@@ -1,0 +1,95 @@
+"""This test run's side of RabbitMQ: publishes commands, collects replies and dead letters by message id."""
+
+from collections import defaultdict
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
+
+from shared import json, topology
+from shared.contracts import CommandMessage
+from tests.polling import eventually
+
+
+class Bus:
+    """Publishes to the run's command queues and listens on its reply and dead-letter queues.
+
+    Every queue name carries the run's prefix, so a system running on the same broker
+    never sees these messages, nor these tests its messages.
+    """
+
+    def __init__(
+        self, url: str, connection: AbstractConnection, channel: AbstractChannel, prefix: str
+    ) -> None:
+        self._url = url
+        self._connection = connection
+        self._channel = channel
+        self.prefix = prefix
+        self._replies: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._dead_letters: defaultdict[str, list[AbstractIncomingMessage]] = defaultdict(list)
+        self._queues: list[str] = []
+
+    @classmethod
+    async def open(cls, amqp_url: str, prefix: str, services: list[str]) -> "Bus":
+        connection = await aio_pika.connect(amqp_url)
+        channel = await connection.channel(publisher_confirms=True)
+        bus = cls(amqp_url, connection, channel, prefix)
+        # Declared before any worker starts, so a command published early is kept, not lost.
+        bus._queues = [topology.command_queue(service, prefix) for service in services]
+        await topology.declare(channel, bus._queues, prefix)
+        bus._queues += [topology.reply_queue(prefix), topology.dead_letter_queue(prefix)]
+        await bus._listen(topology.reply_queue(prefix), bus._on_reply)
+        await bus._listen(topology.dead_letter_queue(prefix), bus._on_dead_letter)
+        return bus
+
+    async def close(self) -> None:
+        """Disconnects, then deletes this run's queues over a fresh connection, which works even
+        when the bus's own was lost to a broker restart during the run."""
+        await self._connection.close()
+        async with await aio_pika.connect(self._url) as connection:
+            channel = await connection.channel()
+            for name in self._queues:
+                await channel.queue_delete(name)
+
+    async def send(self, service: str, command: CommandMessage) -> None:
+        body = command.model_dump_json(by_alias=True).encode()
+        await self.send_raw(service, body, str(command.message_id))
+
+    async def send_raw(self, service: str, body: bytes, message_id: str) -> None:
+        message = aio_pika.Message(body, message_id=message_id, content_type="application/json")
+        routing_key = topology.command_queue(service, self.prefix)
+        await self._channel.default_exchange.publish(message, routing_key=routing_key, mandatory=True)
+
+    async def replies_to(self, message_id: str, count: int = 1) -> list[dict[str, Any]]:
+        """Waits for `count` replies to the message, and returns every reply it got so far."""
+        return await eventually(lambda: self._collected(self._replies, message_id), lambda r: len(r) >= count)
+
+    def replies_so_far(self, message_id: str) -> list[dict[str, Any]]:
+        return list(self._replies.get(message_id, []))
+
+    async def dead_letter(self, message_id: str) -> AbstractIncomingMessage:
+        found: list[AbstractIncomingMessage] = await eventually(
+            lambda: self._collected(self._dead_letters, message_id), bool
+        )
+        return found[0]
+
+    async def consumers(self, queue: str) -> int:
+        declared = await self._channel.declare_queue(queue, passive=True)
+        assert declared.declaration_result.consumer_count is not None
+        return declared.declaration_result.consumer_count
+
+    async def _listen(self, queue: str, callback: Any) -> None:
+        declared = await topology.declare_queue(self._channel, queue)
+        await declared.consume(callback)
+
+    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        async with message.process():
+            self._replies[message.message_id or ""].append(json.loads(message.body))
+
+    async def _on_dead_letter(self, message: AbstractIncomingMessage) -> None:
+        async with message.process():
+            self._dead_letters[message.message_id or ""].append(message)
+
+    @staticmethod
+    async def _collected(store: defaultdict[str, list[Any]], message_id: str) -> list[Any]:
+        return list(store.get(message_id, []))

@@ -1,0 +1,172 @@
+"""What every saga participant guarantees, checked on each of the four services over the real broker."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from shared import json
+from shared.settings import FaultSettings
+from shared.topology import command_queue
+from tests.integration.harness import NO_FAULTS, Participant, command
+from tests.integration.services import SERVICES, ServiceSpec, State
+from tests.polling import random_ref
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=SERVICES, ids=lambda spec: spec.service)
+def spec(request: pytest.FixtureRequest) -> ServiceSpec:
+    return request.param  # type: ignore[no-any-return]
+
+
+def statuses(state: State) -> list[str]:
+    return [row["status"] for row in state["rows"]]
+
+
+async def test_a_command_gets_a_reply_in_the_seed_shape(participant: Participant, spec: ServiceSpec) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    message = command(spec.forward, payload)
+
+    reply = await participant.call(message)
+
+    assert set(reply) == {"success", "sagaId", "stepId", "result", "error"}
+    assert reply["success"] is True
+    assert reply["sagaId"] == str(message.saga_id)
+    assert reply["stepId"] == message.step_id
+    assert reply["error"] is None
+    assert set(reply["result"]) == spec.result_keys
+    assert reply["result"]["status"] == spec.done
+    assert statuses(await participant.state(message.saga_id, payload)) == [spec.done]
+
+
+async def test_a_redelivered_command_is_answered_alike_and_applied_once(
+    participant: Participant, spec: ServiceSpec
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    before = await participant.state(uuid4(), payload)
+    message = command(spec.forward, payload)
+
+    await participant.bus.send(spec.service, message)
+    await participant.bus.send(spec.service, message)
+    first, second = await participant.bus.replies_to(str(message.message_id), count=2)
+
+    assert first == second
+    assert first["success"] is True
+    state = await participant.state(message.saga_id, payload)
+    assert statuses(state) == [spec.done]
+    if spec.tracks_stock:
+        assert state["stock"] == before["stock"] - payload["quantity"]
+
+
+async def test_a_compensation_that_comes_first_leaves_a_marker_the_late_command_respects(
+    participant: Participant, spec: ServiceSpec
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    saga_id = uuid4()
+    before = await participant.state(saga_id, payload)
+
+    compensated = await participant.call(command(spec.compensation, payload, saga_id=saga_id))
+    marked = await participant.state(saga_id, payload)
+    late = await participant.call(command(spec.forward, payload, saga_id=saga_id))
+
+    assert compensated["success"] is True
+    assert compensated["result"]["status"] == spec.marker
+    assert statuses(marked) == [spec.marker]
+    assert (late["success"], late["error"]) == (False, spec.refusal)
+    assert await participant.state(saga_id, payload) == marked
+    assert marked.get("stock") == before.get("stock")
+
+
+async def test_a_compensation_applied_twice_has_the_effect_of_one(
+    participant: Participant, spec: ServiceSpec
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    saga_id = uuid4()
+    before = await participant.state(saga_id, payload)
+    await participant.call(command(spec.forward, payload, saga_id=saga_id))
+
+    # A new step id makes a new message id: the business state, not the inbox, must absorb it.
+    first = await participant.call(command(spec.compensation, payload, saga_id=saga_id))
+    once = await participant.state(saga_id, payload)
+    second = await participant.call(command(spec.compensation, payload, saga_id=saga_id, step_id="again"))
+
+    assert first["success"] is second["success"] is True
+    assert first["result"] == second["result"]
+    assert statuses(once) == [spec.undone]
+    assert await participant.state(saga_id, payload) == once
+    assert once.get("stock") == before.get("stock")
+
+
+async def test_a_command_past_its_deadline_gets_no_reply_and_has_no_effect(
+    participant: Participant, spec: ServiceSpec
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    expired = command(spec.forward, payload, deadline=datetime.now(UTC) - timedelta(seconds=1))
+    before = await participant.state(expired.saga_id, payload)
+    await participant.bus.send(spec.service, expired)
+
+    # With one message in flight at a time, this reply means the expired command was handled.
+    await participant.call(command(spec.forward, await participant.arrange(random_ref("o"))))
+
+    assert participant.bus.replies_so_far(str(expired.message_id)) == []
+    assert await participant.state(expired.saga_id, payload) == before
+    assert not await participant.inbox_has(expired)
+
+
+# Each kind of poison: how it spoils a valid command body, and what its x-reason must mention.
+POISON: dict[str, tuple[Callable[[dict[str, Any]], bytes | dict[str, Any]], str]] = {
+    "not JSON": (lambda valid: b"{not json", "Invalid JSON"),
+    "wrong envelope": (lambda valid: {**valid, "sagaId": "not-a-uuid"}, "sagaId"),
+    "naive deadline": (lambda valid: {**valid, "deadline": "2999-01-01T00:00:00"}, "deadline"),
+    "wrong payload": (lambda valid: {**valid, "payload": {"orderId": "x"}}, "Field required"),
+    "unknown command": (lambda valid: {**valid, "command": "explode"}, "unknown command"),
+}
+
+
+@pytest.mark.parametrize("kind", POISON)
+async def test_a_poison_message_is_dead_lettered_and_the_worker_goes_on(
+    participant: Participant, spec: ServiceSpec, kind: str
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    valid = command(spec.forward, payload).model_dump(mode="json", by_alias=True)
+    spoil, reason = POISON[kind]
+    poison = spoil(valid)
+    body = poison if isinstance(poison, bytes) else json.dumps(poison)
+    message_id = str(uuid4())
+
+    await participant.bus.send_raw(spec.service, body, message_id)
+    dead = await participant.bus.dead_letter(message_id)
+
+    assert dead.body == body
+    assert reason in str(dead.headers["x-reason"])
+    assert dead.headers["x-original-queue"] == command_queue(spec.service, participant.bus.prefix)
+    assert participant.bus.replies_so_far(message_id) == []
+    after = await participant.call(command(spec.forward, await participant.arrange(random_ref("o"))))
+    assert after["success"] is True
+
+
+async def test_an_injected_failure_is_answered_but_not_remembered(
+    participant: Participant, spec: ServiceSpec
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    message = command(spec.forward, payload)
+    before = await participant.state(message.saga_id, payload)
+    failing = FaultSettings(
+        duplicate_publishes=False, fail_commands=f"other,{spec.forward}", drop_commands=""
+    )
+    await participant.worker.restart(faults=failing)
+
+    failed = await participant.call(message)
+    assert failed["success"] is False
+    assert failed["error"] == f"InjectedFault: injected failure of {spec.forward}"
+    assert await participant.state(message.saga_id, payload) == before
+    assert not await participant.inbox_has(message)
+
+    await participant.worker.restart(faults=NO_FAULTS)
+    await participant.bus.send(spec.service, message)
+    retried = (await participant.bus.replies_to(str(message.message_id), count=2))[1]
+    assert retried["success"] is True
+    assert statuses(await participant.state(message.saga_id, payload)) == [spec.done]

@@ -1,0 +1,170 @@
+"""The deployment files agree with the code: compose, Dockerfiles and broker definitions."""
+
+import fnmatch
+import json
+import shlex
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import yaml
+from aio_pika.abc import AbstractChannel
+
+from shared import topology
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDERS = [
+    "saga-orchestrator",
+    "order-service",
+    "payment-service",
+    "inventory-service",
+    "shipping-service",
+]
+WORKERS = ["order", "payment", "inventory", "shipping"]
+INFRASTRUCTURE = ["postgres", "rabbitmq"]
+
+
+def _services() -> dict[str, Any]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return cast(dict[str, Any], compose["services"])
+
+
+def _package(folder: str) -> str:
+    return folder.replace("-", "_")
+
+
+def _instructions(folder: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs of a Dockerfile; comments dropped, continuations joined."""
+    logical, pending = [], ""
+    for raw in (ROOT / folder / "Dockerfile").read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        logical.append(pending + line)
+        pending = ""
+    return [(words[0].upper(), words[1]) for words in (line.split(None, 1) for line in logical)]
+
+
+def _arguments(folder: str, instruction: str) -> list[str]:
+    return [args for name, args in _instructions(folder) if name == instruction]
+
+
+def _copied(folder: str) -> set[str]:
+    """Every source the Dockerfile copies from the build context, as a path relative to it."""
+    sources: set[str] = set()
+    for args in _arguments(folder, "COPY"):
+        words = json.loads(args) if args.startswith("[") else shlex.split(args)
+        paths = [word for word in words if not word.startswith("--")]
+        sources.update(path.removeprefix("./").rstrip("/") or "." for path in paths[:-1])
+    return sources
+
+
+def test_the_built_services_are_the_deployable_folders() -> None:
+    built = {name for name, service in _services().items() if "build" in service}
+    assert built == set(FOLDERS)
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_service_builds_its_folders_dockerfile_from_the_root(folder: str) -> None:
+    build = _services()[folder]["build"]
+    context = ROOT / build["context"]
+    assert context.resolve() == ROOT
+    assert build["dockerfile"] == f"{folder}/Dockerfile"
+    assert (context / build["dockerfile"]).is_file()
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_dockerfile_runs_the_folders_package(folder: str) -> None:
+    package = _package(folder)
+    (cmd,) = _arguments(folder, "CMD")
+    assert json.loads(cmd) == ["python", "-m", package]
+    assert (ROOT / folder / package / "__main__.py").is_file()
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_dockerfile_copies_what_the_package_needs(folder: str) -> None:
+    copied = _copied(folder)
+    assert "." in copied or {"pyproject.toml", "shared", folder} <= copied
+    assert any("pip install --no-cache-dir ." in run for run in _arguments(folder, "RUN"))
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_dockerfile_runs_as_a_non_root_user(folder: str) -> None:
+    users = _arguments(folder, "USER")
+    assert users, "no USER instruction: the process would run as root"
+    assert users[-1].split(":")[0] not in {"root", "0"}
+
+
+def test_dockerignore_keeps_what_the_images_copy() -> None:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    needed = ["pyproject.toml", "shared", "shared/__init__.py", *FOLDERS]
+    ignored = [path for path in needed for p in patterns if fnmatch.fnmatch(path, p)]
+    assert ignored == []
+    assert {".venv", ".git"} <= set(patterns)
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_service_waits_for_healthy_infrastructure(folder: str) -> None:
+    service = _services()[folder]
+    for name in INFRASTRUCTURE:
+        assert service["depends_on"][name]["condition"] == "service_healthy"
+    assert service["restart"] == "unless-stopped"
+    assert "container_name" not in service, "a fixed name forbids scaling"
+
+
+@pytest.mark.parametrize("name", INFRASTRUCTURE)
+def test_infrastructure_has_a_healthcheck(name: str) -> None:
+    assert _services()[name]["healthcheck"]["test"]
+
+
+def test_a_second_orchestrator_replica_gets_its_own_host_port() -> None:
+    for mapping in _services()["saga-orchestrator"]["ports"]:
+        host, _, container = str(mapping).rpartition(":")
+        assert container == "3000"
+        assert "-" in host, f"{mapping} publishes one host port: a second replica would clash"
+
+
+def test_rabbitmq_loads_the_mounted_definitions() -> None:
+    volumes = _services()["rabbitmq"]["volumes"]
+    assert "./message-broker/rabbitmq.conf:/etc/rabbitmq/rabbitmq.conf:ro" in volumes
+    assert "./message-broker/definitions.json:/etc/rabbitmq/definitions.json:ro" in volumes
+    conf = (ROOT / "message-broker" / "rabbitmq.conf").read_text().splitlines()
+    pairs = (line.partition("=") for line in conf if not line.startswith("#"))
+    options = {key.strip(): value.strip() for key, sign, value in pairs if sign}
+    assert options["load_definitions"] == "/etc/rabbitmq/definitions.json"
+    assert options["loopback_users"] == "none"
+
+
+class _RecordingChannel:
+    """Stands in for an aio-pika channel and keeps the options each queue is declared with."""
+
+    def __init__(self) -> None:
+        self.declared: dict[str, dict[str, Any]] = {}
+
+    async def declare_queue(self, name: str, **options: Any) -> None:
+        self.declared[name] = options
+
+
+async def test_broker_definitions_declare_exactly_the_topology_queues() -> None:
+    # The services redeclare these queues at startup; different options would fail that declare.
+    channel = _RecordingChannel()
+    commands = [topology.command_queue(service) for service in WORKERS]
+    await topology.declare(cast(AbstractChannel, channel), commands)
+
+    definitions = json.loads((ROOT / "message-broker" / "definitions.json").read_text())
+    queues = {queue["name"]: queue for queue in definitions["queues"]}
+    assert len(queues) == len(definitions["queues"]), "a queue is declared twice"
+    assert set(queues) == set(channel.declared)
+    for name, options in channel.declared.items():
+        queue = queues[name]
+        assert queue["vhost"] == "/"
+        assert queue["durable"] is True
+        assert queue["auto_delete"] is False
+        assert queue["arguments"] == topology.QUORUM == {"x-queue-type": "quorum"}
+        assert {key: queue[key] for key in options} == options

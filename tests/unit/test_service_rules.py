@@ -1,0 +1,28 @@
+"""The business limits the payment and shipping services apply before touching their databases."""
+
+import pytest
+from payment_service.rules import decline_reason
+from shipping_service.rules import oversize_reason
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("amount", [0.01, 49.9, 9999.99, 10000, 10000.0])
+def test_a_payment_up_to_the_limit_goes_through(amount: float) -> None:
+    assert decline_reason(amount) is None
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"), [(10000.01, "10000.01"), (15000.0, "15000"), (15000, "15000"), (1e6, "1000000")]
+)
+def test_a_payment_over_the_limit_is_declined_showing_the_amount(amount: float, shown: str) -> None:
+    assert decline_reason(amount) == f"payment declined: amount {shown} exceeds the limit of 10000"
+
+
+@pytest.mark.parametrize("quantity", [1, 10])
+def test_a_shipment_up_to_ten_items_fits(quantity: int) -> None:
+    assert oversize_reason(quantity) is None
+
+
+def test_a_larger_shipment_is_refused_saying_by_how_much() -> None:
+    assert oversize_reason(20) == "quantity 20 exceeds shipment size 10"
