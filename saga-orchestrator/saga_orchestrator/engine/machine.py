@@ -170,6 +170,8 @@ class Engine:
         return Decision(parked, records)
 
     def _finish(self, saga: Saga, outcome: str, records: list[Record]) -> Decision:
-        done = replace(saga, phase=Phase.DONE, outcome=outcome, awaiting=Awaiting.NOTHING, wake_at=None)
+        done = replace(
+            saga, phase=Phase.DONE, outcome=outcome, awaiting=Awaiting.NOTHING, wake_at=None, last_error=None
+        )
         records.append(Record(RecordType.STATE, state=outcome))
         return Decision(done, records)
