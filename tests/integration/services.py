@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+
 from inventory_service.handlers import HANDLERS as INVENTORY_HANDLERS
 from inventory_service.seed import seeder
 from inventory_service.settings import Settings as InventorySettings
@@ -13,12 +14,11 @@ from order_service.handlers import HANDLERS as ORDER_HANDLERS
 from order_service.settings import Settings as OrderSettings
 from payment_service.handlers import HANDLERS as PAYMENT_HANDLERS
 from payment_service.settings import Settings as PaymentSettings
-from shipping_service.handlers import HANDLERS as SHIPPING_HANDLERS
-from shipping_service.settings import Settings as ShippingSettings
-
 from shared.settings import ProcessSettings
 from shared.worker.handlers import Handler
 from shared.worker.runtime import Setup
+from shipping_service.handlers import HANDLERS as SHIPPING_HANDLERS
+from shipping_service.settings import Settings as ShippingSettings
 
 # {"rows": the saga's rows in the service's table, "stock": the product's stock where it has one}
 State = dict[str, Any]

@@ -8,10 +8,10 @@ from functools import partial
 from itertools import takewhile
 
 import pytest
+
 from saga_orchestrator.engine.definition import RetryPolicy
 from saga_orchestrator.engine.machine import ReplyArrived
 from saga_orchestrator.engine.state import Phase, RecordType
-
 from tests.unit.engine_driver import (
     ALL_COMMANDS,
     COMPENSATION,

@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 import pytest
-from saga_orchestrator.engine.state import Awaiting, Phase, RecordType
 
+from saga_orchestrator.engine.state import Awaiting, Phase, RecordType
 from tests.unit.engine_driver import (
     FORWARD,
     UNDOES,

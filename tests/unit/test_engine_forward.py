@@ -4,8 +4,8 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
-from saga_orchestrator.engine.state import Awaiting, Phase, RecordType
 
+from saga_orchestrator.engine.state import Awaiting, Phase, RecordType
 from tests.unit.engine_driver import FORWARD, FORWARD_STATES, INPUT, SAGA_ID, T0, Driver, brief
 
 pytestmark = pytest.mark.unit

@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pytest
+
 from saga_orchestrator.engine.definition import RetryPolicy
 from saga_orchestrator.engine.state import Awaiting, Phase
-
 from tests.unit.engine_driver import FORWARD, POLICY, Driver, brief, compensating
 
 pytestmark = pytest.mark.unit

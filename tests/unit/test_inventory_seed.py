@@ -1,6 +1,7 @@
 """The inventory seed, from its INVENTORY_SEED text to the stock per product."""
 
 import pytest
+
 from inventory_service.seed import parse_seed
 
 pytestmark = pytest.mark.unit

@@ -1,6 +1,7 @@
 """The business limits the payment and shipping services apply before touching their databases."""
 
 import pytest
+
 from payment_service.rules import decline_reason
 from shipping_service.rules import oversize_reason
 

@@ -1,6 +1,7 @@
 """Workflows as data: the order workflow's shape, the definitions refused, the retry policy's arithmetic."""
 
 import pytest
+
 from saga_orchestrator.engine.definition import Action, RetryPolicy, Step, Workflow
 from saga_orchestrator.workflows import WORKFLOWS
 from saga_orchestrator.workflows.order import ORDER_WORKFLOW
