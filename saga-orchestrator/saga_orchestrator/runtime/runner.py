@@ -1,6 +1,5 @@
 """Runs decisions: load a saga, let its engine decide, store the decision, publish its commands."""
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from saga_orchestrator.engine.state import Decision, Saga
 from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import OutboxMessage
 from saga_orchestrator.runtime.outbox import OutboxPublisher
+from saga_orchestrator.runtime.recent import RecentSagas
 from shared.contracts import CommandMessage, command_message_id
 from shared.topology import command_queue
 
@@ -52,6 +52,7 @@ class SagaRunner:
         self._engines = engines
         self._publisher = publisher
         self._prefix = queue_prefix
+        self._recent = RecentSagas()
 
     def engine(self, workflow: str) -> Engine:
         return self._engines[workflow]
@@ -64,29 +65,46 @@ class SagaRunner:
         outbox_ids = await sagas.insert(self._pool, key, decision, messages, now)
         if outbox_ids is None:
             return None
+        self._recent.remember(sagas.StoredSaga(decision.saga, len(decision.records)))
         self._log(decision)
         await self._publisher.publish(messages, outbox_ids)
         return decision.saga.saga_id
 
     async def apply(self, saga_id: UUID, decide: Decide, stored: sagas.StoredSaga | None = None) -> Applied:
-        """Decides and stores, reloading and deciding again whenever another writer got there first."""
+        """Decides and stores, deciding again on fresh state whenever another writer got there first.
+
+        A saga this replica wrote last is decided on from memory; if that decides nothing (a
+        reply it does not expect), the decision is checked against the database before it counts.
+        """
+        trusted = stored is not None
         for _ in range(MAX_WRITE_CONFLICTS):
-            stored = stored or await sagas.load(self._pool, saga_id)
             if stored is None:
-                raise UnknownSaga(f"unknown saga {saga_id}")
+                stored, trusted = self._recent.get(saga_id), False
+            if stored is None:
+                stored, trusted = await self._load(saga_id), True
             now = datetime.now(UTC)
             decision = decide(self._engines[stored.saga.workflow], stored.saga, now)
-            if decision is None:
+            if decision is None and trusted:
                 return Applied(stored.saga, changed=False)
-            messages = self._messages(decision)
-            outbox_ids = await sagas.update(self._pool, stored, decision, messages, now)
-            if outbox_ids is not None:
-                self._log(decision)
-                await self._publisher.publish(messages, outbox_ids)
-                return Applied(decision.saga, changed=True)
+            if decision is not None:
+                messages = self._messages(decision)
+                outbox_ids = await sagas.update(self._pool, stored, decision, messages, now)
+                if outbox_ids is not None:
+                    self._recent.remember(
+                        sagas.StoredSaga(decision.saga, stored.version + len(decision.records))
+                    )
+                    self._log(decision)
+                    await self._publisher.publish(messages, outbox_ids)
+                    return Applied(decision.saga, changed=True)
+            self._recent.forget(saga_id)
             stored = None
-            await asyncio.sleep(0)
         raise RuntimeError(f"saga {saga_id}: gave up after {MAX_WRITE_CONFLICTS} write conflicts")
+
+    async def _load(self, saga_id: UUID) -> sagas.StoredSaga:
+        stored = await sagas.load(self._pool, saga_id)
+        if stored is None:
+            raise UnknownSaga(f"unknown saga {saga_id}")
+        return stored
 
     async def wake_due(self, limit: int) -> int:
         """Times out or retries every saga whose deadline or retry time has passed."""
