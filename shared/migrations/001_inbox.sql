@@ -3,6 +3,6 @@ CREATE TABLE inbox (
     message_id  uuid PRIMARY KEY,
     saga_id     uuid NOT NULL,
     command     text NOT NULL,
-    reply       jsonb,
+    reply       jsonb NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now()
 );
