@@ -1,4 +1,7 @@
-"""What route handlers need, reached through the app state the lifespan filled."""
+"""What route handlers need, reached through the app state the lifespan filled.
+
+Async, though they await nothing: FastAPI runs a plain `def` dependency in a thread.
+"""
 
 from dataclasses import dataclass
 from typing import Annotated
@@ -19,17 +22,17 @@ class Resources:
     settled: SettledWaiters
 
 
-def _resources(request: Request) -> Resources:
+async def _resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
 
-def _pool(request: Request) -> asyncpg.Pool:
-    return _resources(request).pool
+async def _pool(request: Request) -> asyncpg.Pool:
+    return (await _resources(request)).pool
 
 
-def _runner(request: Request) -> SagaRunner:
-    return _resources(request).runner
+async def _runner(request: Request) -> SagaRunner:
+    return (await _resources(request)).runner
 
 
 ResourcesDep = Annotated[Resources, Depends(_resources)]

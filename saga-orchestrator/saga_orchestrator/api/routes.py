@@ -76,14 +76,15 @@ async def saga_status(
     ] = 0,
 ) -> SagaStatus:
     """The saga's state now; with `wait`, as soon as it finished or parked, or when the wait ends."""
+    if not wait:
+        return queries_view.status(await _find(resources.pool, order_id))
+    async with resources.settled.watching(order_id) as settled:
+        row = await _find(resources.pool, order_id)  # read after watching, so no settle is missed
+        if row["phase"] in SETTLED:
+            return queries_view.status(row)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(settled.wait(), wait)
     row = await _find(resources.pool, order_id)
-    if wait and row["phase"] not in SETTLED:
-        async with resources.settled.watching(str(row["saga_id"])) as settled:
-            row = await _find(resources.pool, order_id)  # it may have settled before we watched
-            if row["phase"] not in SETTLED:
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(settled.wait(), wait)
-                row = await _find(resources.pool, order_id)
     return queries_view.status(row)
 
 

@@ -18,7 +18,7 @@ class SettledWaiters:
     def __init__(self, database_url: str) -> None:
         self._url = database_url
         self._listener: asyncpg.Connection | None = None
-        self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
+        self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)  # by saga key
 
     async def keep_listening(self) -> None:
         """(Re)connects the listener; called periodically, so a database restart heals."""
@@ -36,17 +36,17 @@ class SettledWaiters:
             await self._listener.close()
 
     @asynccontextmanager
-    async def watching(self, saga_id: str) -> AsyncIterator[asyncio.Event]:
+    async def watching(self, key: str) -> AsyncIterator[asyncio.Event]:
         """An event set when the saga settles; register before reading, so no settle is missed."""
         event = asyncio.Event()
-        self._waiters[saga_id].add(event)
+        self._waiters[key].add(event)
         try:
             yield event
         finally:
-            self._waiters[saga_id].discard(event)
-            if not self._waiters[saga_id]:
-                del self._waiters[saga_id]
+            self._waiters[key].discard(event)
+            if not self._waiters[key]:
+                del self._waiters[key]
 
-    def _on_settled(self, conn: object, pid: int, channel: str, saga_id: str) -> None:
-        for event in self._waiters.get(saga_id, ()):
+    def _on_settled(self, conn: object, pid: int, channel: str, key: str) -> None:
+        for event in self._waiters.get(key, ()):
             event.set()
