@@ -39,6 +39,7 @@ class Audit:
     sagas: int = 0
     terminal: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
+    stock_taken: Counter[str] = field(default_factory=Counter)  # by product: initial stock less stock now
     lost: list[str] = field(default_factory=list)
     stuck: list[str] = field(default_factory=list)
     double_effects: list[str] = field(default_factory=list)
@@ -58,30 +59,14 @@ class Audit:
 
 async def audit(config: SystemConfig, started: Iterable[str], initial_stock: dict[str, int]) -> Audit:
     """`started` are the order ids whose start was accepted; `initial_stock` the seeded products."""
-    sagas = await _fetch(config, "saga-orchestrator", "SELECT saga_id, saga_key, status, input FROM sagas")
-    events = await _fetch(
+    sagas = await fetch(config, "saga-orchestrator", "SELECT saga_id, saga_key, status, input FROM sagas")
+    events = await fetch(
         config,
         "saga-orchestrator",
         "SELECT saga_id, seq, type, state, command FROM saga_events ORDER BY saga_id, seq",
     )
-    rows = {
-        "order": await _by_saga(config, "order-service", "SELECT saga_id, status FROM orders"),
-        "payment": await _by_saga(config, "payment-service", "SELECT saga_id, status FROM payments"),
-        "reservation": await _by_saga(
-            config, "inventory-service", "SELECT saga_id, status FROM reservations"
-        ),
-        "shipment": await _by_saga(config, "shipping-service", "SELECT saga_id, status FROM shipments"),
-    }
-    stock = {
-        r["product_id"]: r["stock"]
-        for r in await _fetch(config, "inventory-service", "SELECT * FROM products")
-    }
-    reserved = await _fetch(
-        config,
-        "inventory-service",
-        "SELECT product_id, sum(quantity) AS units FROM reservations"
-        " WHERE status = 'RESERVED' GROUP BY product_id",
-    )
+    rows = await _service_rows(config)
+    stock, reserved = await _inventory(config)
     result = Audit(sagas=len(sagas))
     result.lost = sorted(set(started) - {s["saga_key"] for s in sagas})
     histories = _histories(events)
@@ -90,10 +75,35 @@ async def audit(config: SystemConfig, started: Iterable[str], initial_stock: dic
         _check_saga(result, saga, rows, histories.get(saga["saga_id"], []))
         if saga["status"] == "COMPLETED":
             completed_units[saga["input"]["productId"]] += saga["input"]["quantity"]
-    _check_stock(
-        result, initial_stock, stock, {r["product_id"]: r["units"] for r in reserved}, completed_units
-    )
+    _check_stock(result, initial_stock, stock, reserved, completed_units)
     return result
+
+
+async def _service_rows(config: SystemConfig) -> dict[str, dict[UUID, str]]:
+    """Each service's record of each saga: its row's status, by saga id."""
+    return {
+        "order": await _by_saga(config, "order-service", "SELECT saga_id, status FROM orders"),
+        "payment": await _by_saga(config, "payment-service", "SELECT saga_id, status FROM payments"),
+        "reservation": await _by_saga(
+            config, "inventory-service", "SELECT saga_id, status FROM reservations"
+        ),
+        "shipment": await _by_saga(config, "shipping-service", "SELECT saga_id, status FROM shipments"),
+    }
+
+
+async def _inventory(config: SystemConfig) -> tuple[dict[str, int], dict[str, int]]:
+    """Stock on hand and units held by reservations, by product."""
+    stock = {
+        r["product_id"]: r["stock"]
+        for r in await fetch(config, "inventory-service", "SELECT * FROM products")
+    }
+    reserved = await fetch(
+        config,
+        "inventory-service",
+        "SELECT product_id, sum(quantity) AS units FROM reservations"
+        " WHERE status = 'RESERVED' GROUP BY product_id",
+    )
+    return stock, {r["product_id"]: r["units"] for r in reserved}
 
 
 def _check_saga(
@@ -139,6 +149,7 @@ def _check_stock(
 ) -> None:
     for product, before in initial.items():
         now, held = stock.get(product, 0), reserved.get(product, 0)
+        result.stock_taken[product] = before - now
         if before - now != held:
             result.double_effects.append(f"{product}: stock fell by {before - now}, reservations hold {held}")
         if before - now != completed[product]:
@@ -155,14 +166,15 @@ def _histories(events: list[asyncpg.Record]) -> dict[UUID, list[asyncpg.Record]]
 
 
 async def _by_saga(config: SystemConfig, service: str, sql: str) -> dict[UUID, str]:
-    return {row["saga_id"]: row["status"] for row in await _fetch(config, service, sql)}
+    return {row["saga_id"]: row["status"] for row in await fetch(config, service, sql)}
 
 
-async def _fetch(config: SystemConfig, service: str, sql: str) -> list[Any]:
+async def fetch(config: SystemConfig, service: str, sql: str, *args: Any) -> list[Any]:
+    """One query on a service's database, over a connection of its own; jsonb comes back decoded."""
     conn = await asyncpg.connect(config.database_url(service))
     try:
         await conn.set_type_codec("jsonb", encoder=json.dumps_str, decoder=json.loads, schema="pg_catalog")
-        rows: list[Any] = await conn.fetch(sql)
+        rows: list[Any] = await conn.fetch(sql, *args)
         return rows
     finally:
         await conn.close()

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,26 @@ ORCHESTRATOR = "saga-orchestrator"
 
 def package_of(service: str) -> str:
     return service.removesuffix("-2").replace("-", "_")
+
+
+def free_ports(count: int = 1) -> int:
+    """The first of `count` consecutive ports free now: an `http_port` for that many orchestrators."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            first: int = sock.getsockname()[1]
+        if first + count <= 65536 and all(_free(port) for port in range(first, first + count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @dataclass(frozen=True)

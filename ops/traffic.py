@@ -15,12 +15,13 @@ from ops.system import System
 PRODUCT = "traffic-item"
 INITIAL_STOCK = 1_000_000
 SEED = f"{PRODUCT}={INITIAL_STOCK}"
+FAIL_QUANTITY = 11  # above the shipping service's limit of 10: the saga fails at its last step
 
 
 @dataclass
 class Traffic:
     """Starts `count` sagas of `PRODUCT`, 90% that complete and 10% that fail at shipping
-    (a quantity of 11), `concurrency` at a time, spread over the orchestrators at `urls`.
+    (FAIL_QUANTITY), `concurrency` at a time, spread over the orchestrators at `urls`.
 
     A start that meets an outage is sent again: starting is idempotent per order id.
     With `rate`, starts are paced to that many a second, so that a run lasts long enough.
@@ -39,7 +40,7 @@ class Traffic:
             {
                 "orderId": f"order-{uuid.uuid4().hex[:12]}",
                 "productId": PRODUCT,
-                "quantity": 11 if rng.random() < 0.1 else 1,
+                "quantity": FAIL_QUANTITY if rng.random() < 0.1 else 1,
                 "amount": 10,
             }
             for _ in range(self.count)

@@ -1,6 +1,5 @@
 """Running the real system for a test: processes, an HTTP client for the API, and the services' books."""
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,18 +9,10 @@ import asyncpg
 import httpx
 
 from ops import namespace
-from ops.system import System, SystemConfig
+from ops.audit import TERMINAL, fetch
+from ops.system import System, SystemConfig, free_ports
 from tests.infrastructure import Infrastructure
 from tests.polling import eventually
-
-TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def order(order_id: str, quantity: int = 1, amount: float = 100, product: str = "item-001") -> dict[str, Any]:
@@ -75,12 +66,7 @@ class Books:
         self._system = system
 
     async def fetch(self, service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(self._system.config.database_url(service))
-        try:
-            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
-            return rows
-        finally:
-            await conn.close()
+        return await fetch(self._system.config, service, sql, *args)
 
     async def stock(self, product: str) -> int:
         rows = await self.fetch(
@@ -103,7 +89,7 @@ async def running_system(
         postgres_url=infra.postgres_url,
         amqp_url=infra.amqp_url,
         namespace=prefix,
-        http_port=free_port(),
+        http_port=free_ports(overrides.get("orchestrators", 1)),
         log_dir=log_dir,
         **overrides,
     )

@@ -5,29 +5,24 @@ import sys
 
 import uvloop
 
-from ops.bench.options import Options
+from ops.bench.load import Unreachable
+from ops.bench.options import PRODUCT, SEED_STOCK, Options
 from ops.bench.session import Imbalanced, bench
+from ops.bench.transport import default_client
 
 
 def _counts(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",") if part.strip())
 
 
-def parse(argv: list[str]) -> Options:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__)
     p.add_argument("--sagas", type=int, default=2000, help="sagas in the main workload")
     p.add_argument("--concurrency", type=int, default=64, help="sagas in flight in the main workload")
-    p.add_argument(
-        "--orchestrators",
-        type=int,
-        nargs="+",
-        choices=(1, 2),
-        default=[1],
-        help="replicas; '1 2' runs everything once with each, for comparison",
-    )
-    p.add_argument(
-        "--url", action="append", default=[], help="a running system's orchestrator (repeat per replica)"
-    )
+    replicas = "replicas; '1 2' runs everything once with each, for comparison"
+    p.add_argument("--orchestrators", type=int, nargs="+", choices=(1, 2), default=[1], help=replicas)
+    running = f"a running system's orchestrator, per replica (INVENTORY_SEED={PRODUCT}={SEED_STOCK})"
+    p.add_argument("--url", action="append", default=[], help=running)
     p.add_argument("--namespace", help="prefix of its databases (default: bench_, or none with --url)")
     only = p.add_mutually_exclusive_group()
     only.add_argument("--sweep", action="store_true", help="only the sweep over concurrency")
@@ -36,8 +31,13 @@ def parse(argv: list[str]) -> Options:
     p.add_argument("--sweep-sagas", type=int, default=2000, help="sagas per sweep point")
     p.add_argument("--sweep-sagas-serial", type=int, default=300, help="sagas at the C=1 point")
     p.add_argument("--warmup", type=int, default=200, help="unreported sagas run first on each system")
+    p.add_argument("--client", choices=("aiohttp", "httpx"), default=default_client(), help="HTTP client")
     p.add_argument("--ceiling-seconds", type=float, default=3.0, help="per ceiling probe; 0 skips it")
-    args = p.parse_args(argv)
+    return p
+
+
+def parse(argv: list[str]) -> Options:
+    args = _parser().parse_args(argv)
     return Options(
         sagas=args.sagas,
         concurrency=args.concurrency,
@@ -50,6 +50,7 @@ def parse(argv: list[str]) -> Options:
         sweep_sagas=args.sweep_sagas,
         sweep_sagas_serial=args.sweep_sagas_serial,
         warmup=args.warmup,
+        client=args.client,
         ceiling_seconds=args.ceiling_seconds,
     )
 
@@ -59,6 +60,8 @@ def main() -> None:
         uvloop.run(bench(parse(sys.argv[1:])))
     except Imbalanced as exc:
         sys.exit(f"the books do not balance, databases kept for inspection: {exc}")
+    except Unreachable as exc:
+        sys.exit(f"the system stopped answering: {exc}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psutil  # type: ignore[import-untyped]  # no stubs in the dev dependencies
+import psutil
 
 
 @dataclass(frozen=True)

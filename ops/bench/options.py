@@ -6,7 +6,6 @@ from pathlib import Path
 PRODUCT = "bench-item"
 SEED_STOCK = 100_000_000  # never runs out, so no saga fails for want of stock
 AMOUNT = 10.0
-FAIL_QUANTITY = 11  # above the shipping service's limit of 10: fails at the last step
 FAIL_EVERY = 10  # every tenth saga fails, the rest (quantity 1) complete
 
 
@@ -23,6 +22,7 @@ class Options:
     sweep_sagas: int = 2000
     sweep_sagas_serial: int = 300  # at C=1 each saga waits for the last: fewer keep the sweep short
     warmup: int = 200
+    client: str = "aiohttp"
     ceiling_seconds: float = 3.0
     postgres_url: str = "postgresql://root@127.0.0.1:5432/postgres"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"

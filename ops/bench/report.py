@@ -2,14 +2,14 @@
 
 from ops.bench.ceiling import Ceiling, SagaCost
 from ops.bench.machine import Machine
-from ops.bench.options import FAIL_QUANTITY
 from ops.bench.resources import LOAD_GENERATOR
-from ops.bench.workload import Point
+from ops.bench.workload import Point, counts
+from ops.traffic import FAIL_QUANTITY
 
 RULE = "─" * 78
 
 
-def _replicas(n: int) -> str:
+def replicas(n: int) -> str:
     return f"{n} orchestrator{'s' if n > 1 else ''}"
 
 
@@ -38,15 +38,21 @@ def _process_lines(point: Point) -> list[str]:
             f"{name:<30}{point.cpu_ms_per_saga(usage):>12.2f}{point.cores(usage):>8.2f}{usage.peak_mb:>10.1f}"
         )
     total = sum(u.cpu_seconds for u in point.usage)
-    lines.append(f"{'total':<30}{total * 1000 / point.sagas:>12.2f}{total / point.load_seconds:>8.2f}")
+    lines.append(
+        f"{'total of the above':<30}{total * 1000 / point.sagas:>12.2f}{total / point.load_seconds:>8.2f}"
+    )
+    machine = point.machine_cpu_seconds
+    lines.append(
+        f"{'machine (kernel, all procs)':<30}{machine * 1000 / point.sagas:>12.2f}"
+        f"{machine / point.load_seconds:>8.2f}"
+    )
     return lines
 
 
 def _books_line(point: Point) -> str:
     books = point.books
-    counts = ", ".join(f"{n} {status}" for status, n in sorted(books.statuses.items()))
     verdict = "balanced" if books.ok else "IMBALANCED: " + "; ".join(books.summary())
-    return f"{'books':<30}{verdict}: {counts}; stock taken {books.stock_taken}"
+    return f"{'books':<30}{verdict}: {counts(books.statuses)}; stock taken {books.stock_taken}"
 
 
 def table(point: Point, ceiling: Ceiling | None, machine: Machine) -> str:
@@ -56,14 +62,17 @@ def table(point: Point, ceiling: Ceiling | None, machine: Machine) -> str:
         RULE,
         f"Saga benchmark, {machine.describe()}",
         f"{point.sagas} sagas ({point.sagas - failing} complete, {failing} fail at shipping with quantity"
-        f" {FAIL_QUANTITY}), {point.concurrency} in flight, {_replicas(point.orchestrators)}",
+        f" {FAIL_QUANTITY}), {point.concurrency} in flight, {replicas(point.orchestrators)}",
         RULE,
         f"{'throughput':<30}{t.per_second:>8.1f} sagas/s ({t.sagas} sagas in {t.seconds:.2f} s,"
         " first start to last end, orchestrator timestamps)",
         f"{'latency p50 / p95 / p99 / max':<30}{t.p50_ms:>8.1f} / {t.p95_ms:.1f} / {t.p99_ms:.1f}"
         f" / {t.max_ms:.1f} ms",
         *_ceiling_lines(point, ceiling),
-        f"{LOAD_GENERATOR:<30}{point.polls_per_saga:>8.2f} status polls/saga, {point.http_errors} HTTP errors"
+        f"{'in flight in the system':<30}{t.in_flight:>8.1f} on average (Little's law),"
+        f" of {point.concurrency} held by the load generator",
+        f"{LOAD_GENERATOR:<30}{point.client}, {point.status_requests_per_saga:.2f} status requests/saga,"
+        f" {point.http_errors} HTTP errors"
         f" (sampler thread {point.sampler_cpu_seconds * 1000 / point.sagas:.2f} ms/saga, not counted)",
         RULE,
         *_process_lines(point),

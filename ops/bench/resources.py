@@ -7,10 +7,11 @@ backend maps the same shared buffers.
 """
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import psutil  # type: ignore[import-untyped]  # no stubs in the dev dependencies
+import psutil
 
 LOAD_GENERATOR = "load generator"
 POSTGRES = "postgres"
@@ -26,6 +27,18 @@ class Usage:
     cpu_seconds: float
     peak_mb: float
     processes: int
+
+
+@dataclass(frozen=True)
+class Sample:
+    usage: list[Usage]  # one per process or group of processes
+    sampler_cpu_seconds: float  # the sampling thread's own, taken out of the load generator's
+    machine_cpu_seconds: float  # every CPU's busy time: also the kernel's network work, and others'
+
+
+def _machine_busy() -> float:
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
 
 
 @dataclass
@@ -72,13 +85,6 @@ def _cpu(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def _thread_cpu(native_id: int) -> float:
-    for thread in psutil.Process().threads():
-        if thread.id == native_id:
-            return float(thread.user_time + thread.system_time)
-    return 0.0
-
-
 class Sampler:
     """Samples in a thread of the bench process, whose CPU is taken out of the load generator's."""
 
@@ -87,29 +93,26 @@ class Sampler:
         self._groups.append(_Group(LOAD_GENERATOR, lambda: [psutil.Process()]))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
-        self._native_id = 0
-        self._ready = threading.Event()
+        self._own_cpu = 0.0
+        self._machine = 0.0
 
     def start(self) -> None:
+        self._machine = _machine_busy()
         for group in self._groups:
             group.refresh(first=True)
             group.sample()
         self._thread.start()
-        self._ready.wait()
 
-    def stop(self) -> tuple[list[Usage], float]:
-        """Every group's usage since `start`, and the sampler's own CPU seconds."""
+    def stop(self) -> Sample:
         self._stop.set()
         self._thread.join()
         for group in self._groups:
             group.sample()
-        own = _thread_cpu(self._native_id)
+        own = self._own_cpu
         usages = [g.usage(minus=own if g.name == LOAD_GENERATOR else 0.0) for g in self._groups]
-        return usages, own
+        return Sample(usages, own, _machine_busy() - self._machine)
 
     def _run(self, interval: float = 0.1, refresh_every: int = 20) -> None:
-        self._native_id = threading.get_native_id()
-        self._ready.set()
         ticks = 0
         while not self._stop.wait(interval):
             ticks += 1
@@ -117,6 +120,7 @@ class Sampler:
                 if ticks % refresh_every == 0:  # finding processes costs far more than sampling them
                     group.refresh(first=False)
                 group.sample()
+        self._own_cpu = time.thread_time()  # read here: a thread's CPU is gone once it ends
 
 
 def fixed(pids: list[int]) -> Finder:

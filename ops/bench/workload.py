@@ -2,27 +2,74 @@
 books audited."""
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 
-from ops.bench import audit, resources, timings
-from ops.bench.audit import Books
-from ops.bench.load import Load, orders
-from ops.bench.options import FAIL_EVERY
-from ops.bench.resources import Sampler, Usage
+from ops.audit import Audit, audit
+from ops.bench import resources, timings
+from ops.bench.load import Load, LoadResult, Order, orders
+from ops.bench.options import FAIL_EVERY, PRODUCT, SEED_STOCK
+from ops.bench.resources import Sample, Sampler, Usage
 from ops.bench.stack import Target
 from ops.bench.timings import Timings
+
+SHOWN = 3  # problems named in a summary
+
+
+def counts(statuses: Counter[str]) -> str:
+    return ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+
+
+def summary(problems: list[str]) -> list[str]:
+    """The first few, and how many more: an audit may list every saga of a point."""
+    return problems[:SHOWN] + ([f"{len(problems) - SHOWN} more"] if len(problems) > SHOWN else [])
+
+
+@dataclass(frozen=True)
+class Books:
+    """A point's part of the system's books: the audit after it, less the audit before it."""
+
+    audit: Audit
+    statuses: Counter[str]  # how the point's sagas ended
+    expected: Counter[str]  # how their orders say they end
+    stock_taken: int
+
+    @classmethod
+    def since(cls, before: Audit, after: Audit, batch: list[Order]) -> "Books":
+        taken = after.stock_taken[PRODUCT] - before.stock_taken[PRODUCT]
+        return cls(after, after.statuses - before.statuses, Counter(o.expected for o in batch), taken)
+
+    @property
+    def problems(self) -> list[str]:
+        """The audit's violations, and sagas that ended otherwise than their orders say."""
+        ended = f"sagas ended {counts(self.statuses)}, expected {counts(self.expected)}"
+        return [*self.audit.violations, *([] if self.statuses == self.expected else [ended])]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> list[str]:
+        return summary(self.problems)
+
+
+async def audit_books(target: Target, started: list[str]) -> Audit:
+    """The whole system's books: a running system must have been seeded as the bench seeds its own."""
+    return await audit(target.config, started, {PRODUCT: SEED_STOCK})
 
 
 @dataclass(frozen=True)
 class Point:
+    client: str
     orchestrators: int
     concurrency: int
     sagas: int
     timings: Timings
     usage: list[Usage]
     sampler_cpu_seconds: float
-    load_seconds: float  # first start to the last end the polls saw
-    polls_per_saga: float
+    machine_cpu_seconds: float
+    load_seconds: float  # first start to the last end the load generator saw
+    status_requests_per_saga: float
     http_errors: int
     books: Books
 
@@ -42,32 +89,40 @@ def _groups(target: Target) -> list[tuple[str, resources.Finder]]:
     named = [(service, resources.fixed([pid])) for service, pid in sorted(target.pids.items())]
     return [
         *named,
-        (resources.POSTGRES, resources.postgres(target.namespace)),
+        (resources.POSTGRES, resources.postgres(target.config.namespace)),
         (resources.RABBITMQ, resources.rabbitmq()),
     ]
 
 
-async def run(target: Target, concurrency: int, sagas: int) -> Point:
-    run_id = f"b{time.time_ns() // 1_000_000 % 10**10}-c{concurrency}"
-    batch = orders(run_id, sagas)
-    stock_before = await audit.stock(target)
+async def _load(
+    target: Target, batch: list[Order], concurrency: int, client: str
+) -> tuple[LoadResult, Sample]:
     sampler = Sampler(_groups(target))
-    load = Load(target.urls, concurrency)
+    load = Load(target.urls, concurrency, client)
     try:
         sampler.start()
         result = await load.run(batch)
-        usage, sampler_cpu = sampler.stop()
+        return result, sampler.stop()
     finally:
         await load.close()
+
+
+async def run(target: Target, concurrency: int, sagas: int, client: str, before: Audit) -> Point:
+    """`before` is the audit after the last point on this system, so that this point's part shows."""
+    batch = orders(f"b{time.time_ns() // 1_000_000 % 10**10}-c{concurrency}", sagas)
+    result, sample = await _load(target, batch, concurrency, client)
+    started = [order.order_id for order in batch]
     return Point(
+        client=client,
         orchestrators=len(target.urls),
         concurrency=concurrency,
         sagas=sagas,
-        timings=await timings.read(target, [o.order_id for o in batch]),
-        usage=usage,
-        sampler_cpu_seconds=sampler_cpu,
+        timings=await timings.read(target, started),
+        usage=sample.usage,
+        sampler_cpu_seconds=sample.sampler_cpu_seconds,
+        machine_cpu_seconds=sample.machine_cpu_seconds,
         load_seconds=result.seconds,
-        polls_per_saga=result.polls / sagas,
+        status_requests_per_saga=result.status_requests / sagas,
         http_errors=result.http_errors,
-        books=await audit.audit(target, batch, stock_before),
+        books=Books.since(before, await audit_books(target, started), batch),
     )
