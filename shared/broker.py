@@ -9,6 +9,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustConnection
 
+from shared.retry import when_up
 from shared.settings import FaultSettings
 from shared.topology import dead_letter_queue
 
@@ -26,17 +27,13 @@ BROKER_UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
-async def connect(url: str, *, attempts: int = 60) -> AbstractRobustConnection:
+async def connect(url: str) -> AbstractRobustConnection:
     """Connects, waiting for a broker that is still starting; later losses are healed by aio-pika."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await aio_pika.connect_robust(url, reconnect_interval=0.5)
-        except (OSError, aio_pika.exceptions.AMQPConnectionError) as exc:
-            if attempt == attempts:
-                raise
-            log.warning("broker not reachable (%s), retrying", exc)
-            await asyncio.sleep(0.5)
-    raise AssertionError("unreachable")
+    return await when_up(
+        lambda: aio_pika.connect_robust(url, reconnect_interval=0.5),
+        (OSError, aio_pika.exceptions.AMQPConnectionError),
+        "broker",
+    )
 
 
 async def requeue(message: AbstractIncomingMessage) -> None:

@@ -73,29 +73,25 @@ class CancelPayment(PaymentPayload):
     pass
 
 
-class StockPayload(Contract):
+class OrderLinePayload(Contract):
+    """What the stock and the shipment of an order line need."""
+
     order_id: str = Identifier
     product_id: str = Identifier
     quantity: int = Field(ge=1)
 
 
-class ReserveStock(StockPayload):
+class ReserveStock(OrderLinePayload):
     pass
 
 
-class ReleaseStock(StockPayload):
+class ReleaseStock(OrderLinePayload):
     pass
 
 
-class ShipmentPayload(Contract):
-    order_id: str = Identifier
-    product_id: str = Identifier
-    quantity: int = Field(ge=1)
-
-
-class CreateShipment(ShipmentPayload):
+class CreateShipment(OrderLinePayload):
     pass
 
 
-class CancelShipment(ShipmentPayload):
+class CancelShipment(OrderLinePayload):
     pass

@@ -1,6 +1,5 @@
 """Postgres plumbing: create a service's database, apply its SQL migrations, open a pool."""
 
-import asyncio
 import logging
 from contextlib import suppress
 from importlib.resources import files
@@ -9,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from shared import json
+from shared.retry import when_up
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +41,8 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-async def connect_when_up(url: str, *, attempts: int = 60) -> asyncpg.Connection:
-    for attempt in range(1, attempts + 1):
-        try:
-            return await asyncpg.connect(url)
-        except UNAVAILABLE as exc:
-            if attempt == attempts:
-                raise
-            log.warning("database not reachable (%s), retrying", exc)
-            await asyncio.sleep(0.5)
-    raise AssertionError("unreachable")
+async def connect_when_up(url: str) -> asyncpg.Connection:
+    return await when_up(lambda: asyncpg.connect(url), UNAVAILABLE, "database")
 
 
 async def ensure_database(url: str) -> None:

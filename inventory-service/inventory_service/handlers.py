@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.contracts import ReleaseStock, ReserveStock, StockPayload
+from shared.contracts import OrderLinePayload, ReleaseStock, ReserveStock
 from shared.worker import Handler, Outcome, done, refused
 
 RESERVED = "RESERVED"
@@ -64,7 +64,7 @@ async def release_stock(conn: asyncpg.Connection, saga_id: UUID, command: Releas
     return _answer(row)
 
 
-async def _shortage(conn: asyncpg.Connection, command: StockPayload) -> str:
+async def _shortage(conn: asyncpg.Connection, command: OrderLinePayload) -> str:
     known = await conn.fetchval("SELECT true FROM products WHERE product_id = $1", command.product_id)
     return "insufficient stock" if known else f"unknown product {command.product_id}"
 
