@@ -33,55 +33,65 @@ ENV = {
 }
 
 
+@dataclass(frozen=True)
+class Fault:
+    what: str
+    began: float  # wall clock, comparable with the orchestrator's timestamps
+    ended: float  # when the process or server was back
+
+
 @dataclass
 class Monkey:
     """Kills a random process of ours every so often and restarts it a moment later."""
 
     system: System
     rng: random.Random
-    faults: list[tuple[float, str]] = field(default_factory=list)  # (wall time, what)
+    faults: list[Fault] = field(default_factory=list)
 
     async def run(self, traffic: Traffic, server_restarts_at: dict[int, str]) -> None:
         pending = dict(server_restarts_at)
         while len(traffic.accepted) < traffic.count or pending:
             await asyncio.sleep(self.rng.uniform(0.1, 0.4))
             due = [at for at in pending if len(traffic.accepted) >= at]
+            began = time.time()
             if due:
-                await self._restart_server(pending.pop(due[0]))
+                what = await self._restart_server(pending.pop(due[0]))
             else:
-                await self._kill_one()
+                what = await self._kill_one()
+            self.faults.append(Fault(what, began, time.time()))
 
-    async def _kill_one(self) -> None:
+    async def _kill_one(self) -> str:
         victim = self.rng.choice(sorted(self.system.processes))
-        self.faults.append((time.time(), f"kill {victim}"))
         self.system.kill(victim)
         await asyncio.sleep(self.rng.uniform(0, 0.3))  # down for a random while
         await asyncio.to_thread(self.system.restart, victim)
+        return f"kill {victim}"
 
-    async def _restart_server(self, server: str) -> None:
-        self.faults.append((time.time(), f"restart {server}"))
+    async def _restart_server(self, server: str) -> str:
         await (servers.restart_rabbitmq() if server == "rabbitmq" else servers.restart_postgres())
+        return f"restart {server}"
 
 
-async def longest_recovery(config: SystemConfig, faults: list[tuple[float, str]]) -> float:
-    """For each fault, how long until every saga in flight at that moment had finished."""
+async def longest_recovery(config: SystemConfig, faults: list[Fault]) -> float:
+    """For each fault, from its start until every saga in flight during it had finished."""
     conn = await asyncpg.connect(config.database_url(ORCHESTRATOR))
     try:
         longest = 0.0
-        for at, _ in faults:
+        for fault in faults:
             last = await conn.fetchval(
                 "SELECT extract(epoch FROM max(finished_at)) FROM sagas"
-                " WHERE created_at <= to_timestamp($1) AND finished_at >= to_timestamp($1)",
-                at,
+                " WHERE created_at <= to_timestamp($2) AND finished_at >= to_timestamp($1)",
+                fault.began,
+                fault.ended,
             )
-            longest = max(longest, float(last) - at if last is not None else 0.0)
+            longest = max(longest, float(last) - fault.began if last is not None else 0.0)
         return longest
     finally:
         await conn.close()
 
 
 def report(traffic: Traffic, books: Audit, monkey: Monkey, recovery: float) -> str:
-    kinds = Counter(what.split()[0] + " " + what.split()[1].removesuffix("-2") for _, what in monkey.faults)
+    kinds = Counter(fault.what.removesuffix("-2") for fault in monkey.faults)
     statuses = ", ".join(f"{status} {n}" for status, n in sorted(books.statuses.items()))
     rows = [
         ("sagas started", f"{len(traffic.accepted)}"),
