@@ -1,46 +1,63 @@
 """`make run`: starts the five services on this machine and follows their logs until Ctrl-C."""
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
 
-from ops.system import System, SystemConfig
+from ops.system import ORCHESTRATOR, System, SystemConfig
 
 
-def follow(paths: list[Path]) -> None:
+class LogFollower:
     """Prints every log's lines as they come, prefixed by its service, like `docker compose logs -f`."""
-    offsets = dict.fromkeys(paths, 0)
-    while True:
-        for path in paths:
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._offsets = dict.fromkeys(paths, 0)
+
+    def follow(self) -> None:
+        while True:
+            self.print_new()
+            time.sleep(0.2)
+
+    def print_new(self) -> None:
+        for path, offset in self._offsets.items():
             if not path.exists():
                 continue
             with path.open("rb") as log:
-                log.seek(offsets[path])
+                log.seek(offset)
                 chunk = log.read()
-            offsets[path] += len(chunk)
+            self._offsets[path] += len(chunk)
             for line in chunk.decode(errors="replace").splitlines():
                 sys.stdout.write(f"{path.stem:<19}| {line}\n")
         sys.stdout.flush()
-        time.sleep(0.2)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:
+    # Explicit, so SIGTERM also stops the services, and SIGINT does even where it was inherited ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orchestrators", type=int, default=1, help="orchestrator replicas")
     args = parser.parse_args()
     system = System(SystemConfig(orchestrators=args.orchestrators))
     for service in system.config.services:
         system.log_path(service).unlink(missing_ok=True)
+    logs = LogFollower([system.log_path(s) for s in system.config.services])
     try:
         system.start_all()
-        urls = ", ".join(system.url(s) for s in system.config.services if "orchestrator" in s)
+        urls = ", ".join(system.url(s) for s in system.config.services if ORCHESTRATOR in s)
         print(f"ready: orchestrator at {urls}; logs in {system.config.log_dir}/", flush=True)
-        follow([system.log_path(s) for s in system.config.services])
+        logs.follow()
     except KeyboardInterrupt:
         pass
     finally:
         system.stop_all()
+        logs.print_new()  # the last lines, down to each service's "stopping"
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.resources = Resources(pool=pool, broker=connection, runner=runner, settled=settled)
         log.info("ready: serving on port %d", settings.http_port)
         yield
+        log.info("stopping")
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from saga_orchestrator.engine.definition import STARTED
 from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.engine.state import Decision, Saga
 from saga_orchestrator.persistence import sagas
@@ -66,7 +67,7 @@ class SagaRunner:
         if outbox_ids is None:
             return None
         self._recent.remember(sagas.StoredSaga(decision.saga, len(decision.records)))
-        self._log(decision)
+        self._log(decision, STARTED)
         await self._publisher.publish(messages, outbox_ids)
         return decision.saga.saga_id
 
@@ -93,7 +94,7 @@ class SagaRunner:
                     self._recent.remember(
                         sagas.StoredSaga(decision.saga, stored.version + len(decision.records))
                     )
-                    self._log(decision)
+                    self._log(decision, stored.saga.status)
                     await self._publisher.publish(messages, outbox_ids)
                     return Applied(decision.saga, changed=True)
             self._recent.forget(saga_id)
@@ -131,16 +132,17 @@ class SagaRunner:
             for dispatch in decision.dispatches
         ]
 
-    def _log(self, decision: Decision) -> None:
+    def _log(self, decision: Decision, state: str) -> None:
+        """One line per history record, each with the state the saga was in at that point."""
         if not log.isEnabledFor(logging.INFO):
             return
-        saga = decision.saga
         for record in decision.records:
+            state = record.state or state
             log.info(
                 "saga=%s step=%s state=%s event=%s%s%s%s",
-                saga.saga_id,
+                decision.saga.saga_id,
                 record.step or "-",
-                record.state or saga.status,
+                state,
                 record.type.value,
                 f" command={record.command}#{record.attempt}" if record.command else "",
                 "" if record.success is None else f" success={record.success}",
