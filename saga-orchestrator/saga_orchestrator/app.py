@@ -39,7 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = {service for w in WORKFLOWS.values() for service in w.services}
         queues = [topology.command_queue(s, settings.queue_prefix) for s in sorted(services)]
         await topology.declare(channel, queues, settings.queue_prefix)
-        replies = await topology.declare_queue(channel, topology.reply_queue(settings.queue_prefix))
+        replies = await topology.declare_queue(
+            channel, topology.reply_queue(settings.queue_prefix), settings.queue_prefix
+        )
         await replies.consume(ReplyConsumer(runner, publisher, settings.queue_prefix).on_message)
         settled = SettledWaiters(settings.database_url)
         await settled.keep_listening()

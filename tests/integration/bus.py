@@ -79,7 +79,7 @@ class Bus:
         return declared.declaration_result.consumer_count
 
     async def _listen(self, queue: str, callback: Any) -> None:
-        declared = await topology.declare_queue(self._channel, queue)
+        declared = await topology.declare_queue(self._channel, queue, self.prefix)
         await declared.consume(callback)
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
