@@ -1,5 +1,7 @@
 """Messages nobody can use go to the dead-letter queue with a reason; the consumers keep going."""
 
+import json
+
 import aio_pika
 import pytest
 
@@ -68,3 +70,27 @@ async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
     order_id = random_ref("order")
     await api.start(order(order_id))
     assert (await api.finished(order_id))["status"] == "COMPLETED"
+
+
+async def test_a_reply_naming_an_unknown_command_is_dead_lettered(system: System, api: SagaApi) -> None:
+    order_id, marker = random_ref("order"), random_ref("poison")
+    saga_id = (await api.start(order(order_id))).json()["sagaId"]
+    await api.finished(order_id)
+    reply = {
+        "success": True,
+        "sagaId": saga_id,
+        "stepId": "launchRocket",
+        "result": {"m": marker},
+        "error": None,
+    }
+    connection = await aio_pika.connect(system.config.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.default_exchange.publish(
+            aio_pika.Message(json.dumps(reply).encode()), routing_key=reply_queue(_prefix(system))
+        )
+
+    dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 1)
+
+    assert "unknown command 'launchRocket'" in dead[0].headers["x-reason"]
+    assert (await api.status(order_id))["status"] == "COMPLETED"
