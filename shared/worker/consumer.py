@@ -42,7 +42,7 @@ class CommandConsumer:
         try:
             command = CommandMessage.model_validate_json(message.body)
             handler = self._handlers[command.command]
-            handler.payload.model_validate(command.payload)
+            payload = handler.payload.model_validate(command.payload)
         except (ValidationError, KeyError) as exc:
             reason = f"unknown command {exc}" if isinstance(exc, KeyError) else str(exc)
             await self._publisher.dead_letter(message, reason, self._settings.queue_prefix)
@@ -54,7 +54,7 @@ class CommandConsumer:
             reply = await execute(
                 self._pool,
                 command,
-                handler,
+                handler.bind(payload),
                 inject_fault=self._settings.faults.fails(command.command),
             )
         except RETRY_LATER as exc:

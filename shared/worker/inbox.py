@@ -1,12 +1,10 @@
 """Exactly-once effects: the inbox row, the business change and the stored reply commit together."""
 
-from typing import Any
-
 import asyncpg
 
 from shared.contracts import CommandMessage, Reply
 from shared.database import RETRY_LATER
-from shared.worker.handlers import Handler, Outcome
+from shared.worker.handlers import BoundHandler, Outcome
 
 
 class InjectedFault(Exception):
@@ -14,7 +12,7 @@ class InjectedFault(Exception):
 
 
 async def execute(
-    pool: asyncpg.Pool, command: CommandMessage, handler: Handler[Any], *, inject_fault: bool
+    pool: asyncpg.Pool, command: CommandMessage, handler: BoundHandler, *, inject_fault: bool
 ) -> Reply:
     """Applies the command once; a command seen before gets the reply it got the first time.
 
@@ -31,7 +29,7 @@ async def execute(
             async with conn.transaction():
                 if inject_fault:
                     raise InjectedFault(f"injected failure of {command.command}")
-                reply = _reply(command, await handler.run(conn, command.saga_id, command.payload))
+                reply = _reply(command, await handler(conn, command.saga_id))
                 if not await _record(conn, command, reply):
                     raise _SeenBefore
                 return reply
