@@ -1,16 +1,24 @@
 """Fast JSON for message bodies and database columns (orjson understands UUIDs and datetimes)."""
 
 from typing import Any
+from uuid import UUID
 
 import orjson
 
 
+def _other(value: Any) -> str:
+    """asyncpg's own UUID type, read back from a uuid column, is a UUID that orjson does not know."""
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(value)
+    return orjson.dumps(value, default=_other)
 
 
 def dumps_str(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    return orjson.dumps(value, default=_other).decode()
 
 
 def loads(data: bytes | str) -> Any:

@@ -17,7 +17,7 @@ from shared.database import RETRY_LATER
 from shared.settings import ProcessSettings
 from shared.topology import reply_queue
 from shared.worker.handlers import Handler
-from shared.worker.inbox import execute
+from shared.worker.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class CommandConsumer:
         handlers: Mapping[str, Handler[Any]],
         settings: ProcessSettings,
     ) -> None:
-        self._pool = pool
+        self._inbox = Inbox(pool)
         self._publisher = publisher
         self._handlers = handlers
         self._settings = settings
@@ -51,11 +51,8 @@ class CommandConsumer:
             await message.ack()
             return
         try:
-            reply = await execute(
-                self._pool,
-                command,
-                handler.bind(payload),
-                inject_fault=self._settings.faults.fails(command.command),
+            reply = await self._inbox.execute(
+                command, handler.bind(payload), inject_fault=self._settings.faults.fails(command.command)
             )
         except RETRY_LATER as exc:
             log.warning("saga=%s step=%s requeued: %r", command.saga_id, command.step_id, exc)

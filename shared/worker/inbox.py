@@ -1,10 +1,69 @@
 """Exactly-once effects: the inbox row, the business change and the stored reply commit together."""
 
+from dataclasses import dataclass
+
 import asyncpg
 
+from shared.batching import Batcher
 from shared.contracts import CommandMessage, Reply
 from shared.database import RETRY_LATER
 from shared.worker.handlers import BoundHandler, Outcome
+
+RECORD_MANY = """
+INSERT INTO inbox (message_id, saga_id, command, reply)
+SELECT r.message_id, r.saga_id, r.command, r.reply
+FROM jsonb_to_recordset($1::jsonb) AS r(message_id uuid, saga_id uuid, command text, reply jsonb)
+ON CONFLICT (message_id) DO NOTHING
+"""
+
+
+@dataclass(frozen=True)
+class Work:
+    command: CommandMessage
+    handler: BoundHandler
+
+
+class Inbox:
+    """Applies commands once each, many to a transaction when they arrive together.
+
+    The commands that arrive while one transaction commits run in the next, one after another
+    on its connection, with one statement recording them all. If any of them was seen before
+    or raised, the whole transaction rolls back and each runs again alone through `execute`,
+    which sorts them out: so a batch changes how many commits there are, never an outcome.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._batcher: Batcher[Work, Reply] = Batcher(self._execute_many, key=lambda w: w.command.message_id)
+
+    async def execute(self, command: CommandMessage, handler: BoundHandler, *, inject_fault: bool) -> Reply:
+        if inject_fault:
+            return await execute(self._pool, command, handler, inject_fault=True)
+        return await self._batcher.submit(Work(command, handler))
+
+    async def _execute_many(self, batch: list[Work]) -> list[Reply | Exception]:
+        if len(batch) > 1:
+            try:
+                return list(await self._together(batch))
+            except RETRY_LATER:
+                raise
+            except Exception:  # seen before, or a handler raised: alone, each finds out which
+                pass
+        return [await self._alone(work) for work in batch]
+
+    async def _alone(self, work: Work) -> Reply | Exception:
+        try:
+            return await execute(self._pool, work.command, work.handler, inject_fault=False)
+        except RETRY_LATER as exc:
+            return exc
+
+    async def _together(self, batch: list[Work]) -> list[Reply]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            replies = [_reply(w.command, await w.handler(conn, w.command.saga_id)) for w in batch]
+            rows = [_inbox_row(w.command, reply) for w, reply in zip(batch, replies, strict=True)]
+            if await conn.execute(RECORD_MANY, rows) != f"INSERT 0 {len(rows)}":
+                raise _SeenBefore
+            return replies
 
 
 class InjectedFault(Exception):
@@ -44,6 +103,15 @@ async def execute(
 
 class _SeenBefore(Exception):
     """Rolls back a command whose message id the inbox already holds."""
+
+
+def _inbox_row(command: CommandMessage, reply: Reply) -> dict[str, object]:
+    return {
+        "message_id": command.message_id,
+        "saga_id": command.saga_id,
+        "command": command.command,
+        "reply": reply.model_dump(mode="json", by_alias=True),
+    }
 
 
 async def _record(conn: asyncpg.Connection, command: CommandMessage, reply: Reply) -> bool:

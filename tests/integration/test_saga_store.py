@@ -1,4 +1,5 @@
-"""The orchestrator's saga store against real Postgres: writers racing on one saga, one wins."""
+"""The orchestrator's saga store against real Postgres: writers racing on one saga, one wins;
+a batch of decisions writes each saga that is still current, and only those."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from saga_orchestrator.engine.definition import RetryPolicy
 from saga_orchestrator.engine.machine import Engine, ReplyArrived
 from saga_orchestrator.engine.state import Decision
 from saga_orchestrator.persistence import sagas
-from saga_orchestrator.persistence.sagas import OutboxMessage
+from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
 from saga_orchestrator.workflows.order import ORDER_WORKFLOW
 from shared import database
 from tests.infrastructure import Infrastructure
@@ -44,7 +45,7 @@ def _outbox(decision: Decision) -> list[OutboxMessage]:
 async def test_writers_racing_on_one_version_let_exactly_one_through(pool: asyncpg.Pool) -> None:
     now = datetime.now(UTC)
     started = ENGINE.start(uuid4(), INPUT, now)
-    assert await sagas.insert(pool, f"key-{uuid4()}", started, _outbox(started), now) is not None
+    assert await sagas.insert(pool, [NewSaga(f"key-{uuid4()}", started, _outbox(started), now)]) != [None]
     stored = await sagas.load(pool, started.saga.saga_id)
     assert stored is not None
     reply = ReplyArrived("createOrder", success=True, result={}, error=None)
@@ -52,10 +53,10 @@ async def test_writers_racing_on_one_version_let_exactly_one_through(pool: async
     assert decision is not None
 
     results = await asyncio.gather(
-        *(sagas.update(pool, stored, decision, _outbox(decision), now) for _ in range(10))
+        *(sagas.update(pool, [Change(stored, decision, _outbox(decision), now)]) for _ in range(10))
     )
 
-    assert sum(result is not None for result in results) == 1
+    assert sum(result != [None] for result in results) == 1
     saga_id = started.saga.saga_id
     history = await pool.fetchval("SELECT count(*) FROM saga_events WHERE saga_id = $1", saga_id)
     assert history == len(started.records) + len(decision.records)
@@ -68,9 +69,70 @@ async def test_a_second_saga_under_the_same_key_is_not_stored(pool: asyncpg.Pool
     first, second = ENGINE.start(uuid4(), INPUT, now), ENGINE.start(uuid4(), INPUT, now)
 
     results = await asyncio.gather(
-        sagas.insert(pool, key, first, _outbox(first), now),
-        sagas.insert(pool, key, second, _outbox(second), now),
+        sagas.insert(pool, [NewSaga(key, first, _outbox(first), now)]),
+        sagas.insert(pool, [NewSaga(key, second, _outbox(second), now)]),
     )
 
-    assert sorted(result is None for result in results) == [False, True]
+    assert sorted(result == [None] for result in results) == [False, True]
     assert await pool.fetchval("SELECT count(*) FROM sagas WHERE saga_key = $1", key) == 1
+
+
+async def _started(pool: asyncpg.Pool, count: int) -> list[sagas.StoredSaga]:
+    now = datetime.now(UTC)
+    new = [
+        NewSaga(f"key-{uuid4()}", d, _outbox(d), now)
+        for d in (ENGINE.start(uuid4(), INPUT, now) for _ in range(count))
+    ]
+    assert None not in await sagas.insert(pool, new)
+    loaded = [await sagas.load(pool, n.decision.saga.saga_id) for n in new]
+    return [stored for stored in loaded if stored is not None]
+
+
+async def test_a_batch_writes_the_current_sagas_and_skips_the_stale_one(pool: asyncpg.Pool) -> None:
+    first, stale, third = await _started(pool, 3)
+    now = datetime.now(UTC)
+    reply = ReplyArrived("createOrder", success=True, result={}, error=None)
+    changes = []
+    for stored in (first, stale, third):
+        decision = ENGINE.on_reply(stored.saga, reply, now)
+        assert decision is not None
+        changes.append(Change(stored, decision, _outbox(decision), now))
+    assert await sagas.update(pool, [changes[1]]) != [None]  # another writer got there first
+
+    written = await sagas.update(pool, [changes[0], changes[1], changes[2]])
+
+    assert [ids is not None for ids in written] == [True, False, True]
+    for change, ids in zip(changes[::2], written[::2], strict=True):
+        assert ids is not None
+        rows = await pool.fetch("SELECT id, message_id FROM outbox WHERE id = ANY($1::bigint[])", ids)
+        assert {row["message_id"] for row in rows} == {m.message_id for m in change.outbox}
+        history = await pool.fetchval(
+            "SELECT count(*) FROM saga_events WHERE saga_id = $1", change.stored.saga.saga_id
+        )
+        assert history == change.stored.version + len(change.decision.records)
+    stale_history = await pool.fetchval(
+        "SELECT count(*) FROM saga_events WHERE saga_id = $1", stale.saga.saga_id
+    )
+    assert stale_history == stale.version + len(changes[1].decision.records)  # written once, not twice
+
+
+async def test_a_batch_of_new_sagas_skips_only_the_taken_key(pool: asyncpg.Pool) -> None:
+    now, taken = datetime.now(UTC), f"key-{uuid4()}"
+    first = ENGINE.start(uuid4(), INPUT, now)
+    assert await sagas.insert(pool, [NewSaga(taken, first, _outbox(first), now)]) != [None]
+    batch = [
+        NewSaga(key, d, _outbox(d), now)
+        for key, d in (
+            (f"key-{uuid4()}", ENGINE.start(uuid4(), INPUT, now)),
+            (taken, ENGINE.start(uuid4(), INPUT, now)),
+        )
+    ]
+
+    written = await sagas.insert(pool, batch)
+
+    assert [ids is not None for ids in written] == [True, False]
+    assert await sagas.load(pool, batch[1].decision.saga.saga_id) is None
+    orphans = await pool.fetchval(
+        "SELECT count(*) FROM saga_events WHERE saga_id = $1", batch[1].decision.saga.saga_id
+    )
+    assert orphans == 0

@@ -14,25 +14,31 @@ import asyncpg
 
 from saga_orchestrator.engine.state import Awaiting, Decision, Phase, Saga
 
+# Each statement writes a whole batch of decisions, one per saga: the history records and outbox
+# rows of a saga go in only if its own row was written.
 RECORDS_AND_OUTBOX = """
 history AS (
     INSERT INTO saga_events
         (saga_id, seq, at, type, state, step, service, command, attempt, success, result, error)
-    SELECT saga.saga_id, r.seq, $3::timestamptz, r.type, r.state, r.step, r.service, r.command,
+    SELECT r.saga_id, r.seq, r.at, r.type, r.state, r.step, r.service, r.command,
            r.attempt, r.success, r.result, r.error
-    FROM saga, jsonb_to_recordset($1::jsonb) AS r(
-        seq int, type text, state text, step text, service text, command text,
-        attempt int, success boolean, result jsonb, error text)
+    FROM jsonb_to_recordset($2::jsonb) AS r(
+        saga_id uuid, seq int, at timestamptz, type text, state text, step text, service text,
+        command text, attempt int, success boolean, result jsonb, error text)
+    WHERE r.saga_id IN (SELECT saga_id FROM saga)
 ),
 sent AS (
     INSERT INTO outbox (queue, message_id, body)
     SELECT o.queue, o.message_id, o.body
-    FROM saga, jsonb_to_recordset($2::jsonb) AS o(queue text, message_id uuid, body jsonb)
-    RETURNING id
+    FROM jsonb_to_recordset($3::jsonb) AS o(saga_id uuid, queue text, message_id uuid, body jsonb)
+    WHERE o.saga_id IN (SELECT saga_id FROM saga)
+    RETURNING id, message_id
 )"""
 
 RESULT = """
-SELECT (SELECT count(*) FROM saga) AS written, ARRAY(SELECT id FROM sent ORDER BY id) AS outbox_ids
+SELECT ARRAY(SELECT saga_id FROM saga) AS written,
+       ARRAY(SELECT id FROM sent ORDER BY id) AS outbox_ids,
+       ARRAY(SELECT message_id FROM sent ORDER BY id) AS message_ids
 """
 
 # Tells every replica's listeners, by key, that a saga finished or parked; delivered on commit.
@@ -43,7 +49,12 @@ INSERT = (
 WITH saga AS (
     INSERT INTO sagas (saga_id, saga_key, workflow, input, status, phase, progress, step, attempt,
                        awaiting, wake_at, version, created_at, updated_at)
-    VALUES ($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $3, $3)
+    SELECT n.saga_id, n.saga_key, n.workflow, n.input, n.status, n.phase, n.progress, n.step,
+           n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at
+    FROM jsonb_to_recordset($1::jsonb) AS n(
+        saga_id uuid, saga_key text, workflow text, input jsonb, status text, phase text,
+        progress text, step int, attempt int, awaiting text, wake_at timestamptz, version int,
+        at timestamptz)
     ON CONFLICT (saga_key) DO NOTHING
     RETURNING saga_id
 ),"""
@@ -54,19 +65,24 @@ WITH saga AS (
 UPDATE = (
     """
 WITH saga AS (
-    UPDATE sagas SET status = $6, phase = $7, progress = $8, step = $9, attempt = $10,
-        awaiting = $11, wake_at = $12, outcome = $13, failed_step = $14, error = $15,
-        last_error = $16, version = $5, updated_at = $3,
-        finished_at = CASE WHEN $7 = 'DONE' THEN $3::timestamptz END
-    WHERE saga_id = $4 AND version = $17
-    RETURNING saga_id, saga_key
+    UPDATE sagas SET status = c.status, phase = c.phase, progress = c.progress, step = c.step,
+        attempt = c.attempt, awaiting = c.awaiting, wake_at = c.wake_at, outcome = c.outcome,
+        failed_step = c.failed_step, error = c.error, last_error = c.last_error,
+        version = c.version, updated_at = c.at,
+        finished_at = CASE WHEN c.phase = 'DONE' THEN c.at END
+    FROM jsonb_to_recordset($1::jsonb) AS c(
+        saga_id uuid, expected int, version int, at timestamptz, status text, phase text,
+        progress text, step int, attempt int, awaiting text, wake_at timestamptz, outcome text,
+        failed_step text, error text, last_error text)
+    WHERE sagas.saga_id = c.saga_id AND sagas.version = c.expected
+    RETURNING sagas.saga_id, sagas.saga_key, sagas.phase
 ),"""
     + RECORDS_AND_OUTBOX
     + f""",
 settled AS (
-    SELECT pg_notify('{SETTLED_CHANNEL}', saga.saga_key) FROM saga WHERE $7 IN ('DONE', 'PARKED')
+    SELECT pg_notify('{SETTLED_CHANNEL}', saga_key) FROM saga WHERE phase IN ('DONE', 'PARKED')
 )"""
-    + RESULT.replace("AS outbox_ids", "AS outbox_ids, (SELECT count(*) FROM settled) AS settled")
+    + RESULT.replace("AS message_ids", "AS message_ids, (SELECT count(*) FROM settled) AS settled")
 )
 
 SELECT = """
@@ -89,76 +105,108 @@ class OutboxMessage:
     body: dict[str, Any]
 
 
-# vars(), not dataclasses.asdict(): no deep copy on the hot path; orjson encodes what is inside.
-def _records(decision: Decision, version: int) -> list[dict[str, Any]]:
-    return [{**vars(record), "seq": version + i + 1} for i, record in enumerate(decision.records)]
+@dataclass(frozen=True)
+class NewSaga:
+    key: str  # unique: a second saga under a taken key is not written
+    decision: Decision
+    outbox: list[OutboxMessage]
+    at: datetime
 
 
-def _outbox(messages: list[OutboxMessage]) -> list[dict[str, Any]]:
-    return [vars(message) for message in messages]
+@dataclass(frozen=True)
+class Change:
+    stored: StoredSaga  # what the decision was taken on: written only if still current
+    decision: Decision
+    outbox: list[OutboxMessage]
+    at: datetime
 
 
-async def insert(
-    pool: asyncpg.Pool, key: str, decision: Decision, outbox: list[OutboxMessage], now: datetime
-) -> list[int] | None:
-    """Stores a new saga; None if its key is taken."""
-    saga = decision.saga
-    row = await pool.fetchrow(
-        INSERT,
-        _records(decision, 0),
-        _outbox(outbox),
-        now,
-        saga.saga_id,
-        key,
-        saga.workflow,
-        saga.input,
-        saga.status,
-        saga.phase.value,
-        saga.progress,
-        saga.step,
-        saga.attempt,
-        saga.awaiting.value,
-        saga.wake_at,
-        len(decision.records),
-    )
-    return list(row["outbox_ids"]) if row["written"] else None
+# The outbox ids of each written saga's commands, or None where the saga was not written.
+Written = list[list[int] | None]
 
 
-async def update(
-    pool: asyncpg.Pool,
-    stored: StoredSaga,
-    decision: Decision,
-    outbox: list[OutboxMessage],
-    now: datetime,
-) -> list[int] | None:
-    """Stores a decision taken on `stored`; None if another writer changed the saga meanwhile."""
-    saga = decision.saga
-    row = await pool.fetchrow(
-        UPDATE,
-        _records(decision, stored.version),
-        _outbox(outbox),
-        now,
-        saga.saga_id,
-        stored.version + len(decision.records),
-        saga.status,
-        saga.phase.value,
-        saga.progress,
-        saga.step,
-        saga.attempt,
-        saga.awaiting.value,
-        saga.wake_at,
-        saga.outcome,
-        saga.failed_step,
-        saga.error,
-        saga.last_error,
-        stored.version,
-    )
-    return list(row["outbox_ids"]) if row["written"] else None
+async def insert(pool: asyncpg.Pool, new: list[NewSaga]) -> Written:
+    """Stores new sagas; None for each whose key is taken."""
+    sagas = [
+        {
+            **_state(n.decision.saga),
+            "saga_key": n.key,
+            "workflow": n.decision.saga.workflow,
+            "input": n.decision.saga.input,
+            "version": len(n.decision.records),
+            "at": n.at,
+        }
+        for n in new
+    ]
+    return _written(await pool.fetchrow(INSERT, sagas, *_records_and_outbox(new)), new)
+
+
+async def update(pool: asyncpg.Pool, changes: list[Change]) -> Written:
+    """Stores decisions; None for each whose saga another writer changed meanwhile."""
+    sagas = [
+        {
+            **_state(c.decision.saga),
+            "expected": c.stored.version,
+            "version": c.stored.version + len(c.decision.records),
+            "at": c.at,
+        }
+        for c in changes
+    ]
+    return _written(await pool.fetchrow(UPDATE, sagas, *_records_and_outbox(changes)), changes)
+
+
+def _state(saga: Saga) -> dict[str, Any]:
+    return {
+        "saga_id": saga.saga_id,
+        "status": saga.status,
+        "phase": saga.phase,
+        "progress": saga.progress,
+        "step": saga.step,
+        "attempt": saga.attempt,
+        "awaiting": saga.awaiting,
+        "wake_at": saga.wake_at,
+        "outcome": saga.outcome,
+        "failed_step": saga.failed_step,
+        "error": saga.error,
+        "last_error": saga.last_error,
+    }
+
+
+def _records_and_outbox(
+    writes: list[NewSaga] | list[Change],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    # vars(), not dataclasses.asdict(): no deep copy on the hot path; orjson encodes what is inside.
+    records: list[dict[str, Any]] = []
+    outbox: list[dict[str, Any]] = []
+    for write in writes:
+        saga_id = write.decision.saga.saga_id
+        version = write.stored.version if isinstance(write, Change) else 0
+        records += (
+            {**vars(record), "saga_id": saga_id, "seq": version + i + 1, "at": write.at}
+            for i, record in enumerate(write.decision.records)
+        )
+        outbox += ({**vars(message), "saga_id": saga_id} for message in write.outbox)
+    return records, outbox
+
+
+def _written(row: asyncpg.Record, writes: list[NewSaga] | list[Change]) -> Written:
+    written = set(row["written"])
+    outbox_ids = dict(zip(row["message_ids"], row["outbox_ids"], strict=True))
+    return [
+        [outbox_ids[m.message_id] for m in write.outbox] if write.decision.saga.saga_id in written else None
+        for write in writes
+    ]
 
 
 async def load(pool: asyncpg.Pool, saga_id: UUID) -> StoredSaga | None:
-    row = await pool.fetchrow(SELECT + "WHERE saga_id = $1", saga_id)
-    return None if row is None else _stored(row)
+    return (await load_many(pool, [saga_id]))[0]
+
+
+async def load_many(pool: asyncpg.Pool, saga_ids: list[UUID]) -> list[StoredSaga | None]:
+    """The sagas with these ids, in that order; None for an unknown id."""
+    rows = await pool.fetch(SELECT + "WHERE saga_id = ANY($1::uuid[])", saga_ids)
+    found = {row["saga_id"]: _stored(row) for row in rows}
+    return [found.get(saga_id) for saga_id in saga_ids]
 
 
 async def due(pool: asyncpg.Pool, limit: int) -> list[StoredSaga]:

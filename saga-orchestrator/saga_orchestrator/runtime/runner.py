@@ -4,6 +4,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,9 +14,10 @@ from saga_orchestrator.engine.definition import STARTED
 from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.engine.state import Decision, Saga
 from saga_orchestrator.persistence import sagas
-from saga_orchestrator.persistence.sagas import OutboxMessage
+from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.recent import RecentSagas
+from shared.batching import Batcher
 from shared.contracts import CommandMessage, command_message_id
 from shared.topology import command_queue
 
@@ -54,6 +56,16 @@ class SagaRunner:
         self._publisher = publisher
         self._prefix = queue_prefix
         self._recent = RecentSagas()
+        # Group commit: the decisions taken while one batch is being written are written together
+        # next, in one statement; never two for one saga, as each names the version it read.
+        # Reads of sagas this replica did not write last are batched the same way.
+        self._loads: Batcher[UUID, sagas.StoredSaga | None] = Batcher(partial(sagas.load_many, pool))
+        self._inserts: Batcher[NewSaga, list[int] | None] = Batcher(
+            partial(sagas.insert, pool), key=lambda new: new.key
+        )
+        self._updates: Batcher[Change, list[int] | None] = Batcher(
+            partial(sagas.update, pool), key=lambda change: change.decision.saga.saga_id
+        )
 
     def engine(self, workflow: str) -> Engine:
         return self._engines[workflow]
@@ -63,7 +75,7 @@ class SagaRunner:
         now = datetime.now(UTC)
         decision = self._engines[workflow].start(uuid4(), input, now)
         messages = self._messages(decision)
-        outbox_ids = await sagas.insert(self._pool, key, decision, messages, now)
+        outbox_ids = await self._inserts.submit(NewSaga(key, decision, messages, now))
         if outbox_ids is None:
             return None
         self._recent.remember(sagas.StoredSaga(decision.saga, len(decision.records)))
@@ -89,7 +101,7 @@ class SagaRunner:
                 return Applied(stored.saga, changed=False)
             if decision is not None:
                 messages = self._messages(decision)
-                outbox_ids = await sagas.update(self._pool, stored, decision, messages, now)
+                outbox_ids = await self._updates.submit(Change(stored, decision, messages, now))
                 if outbox_ids is not None:
                     self._recent.remember(
                         sagas.StoredSaga(decision.saga, stored.version + len(decision.records))
@@ -102,7 +114,7 @@ class SagaRunner:
         raise RuntimeError(f"saga {saga_id}: gave up after {MAX_WRITE_CONFLICTS} write conflicts")
 
     async def _load(self, saga_id: UUID) -> sagas.StoredSaga:
-        stored = await sagas.load(self._pool, saga_id)
+        stored = await self._loads.submit(saga_id)
         if stored is None:
             raise UnknownSaga(f"unknown saga {saga_id}")
         return stored
