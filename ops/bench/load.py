@@ -22,7 +22,7 @@ from shared import json
 # The states a saga stops in; COMPENSATION_FAILED waits for an operator, so the audit flags it.
 STOPPED = frozenset({*TERMINAL, "COMPENSATION_FAILED"})
 SAGA_TIMEOUT_SECONDS = 60.0
-WAIT_SECONDS = 30  # how long one status request may wait for its saga to settle
+WAIT_SECONDS = 30  # how long one request may wait for its saga to settle
 POLL_SECONDS = 0.01  # between status requests that came back unsettled (an API without `wait`)
 UNREACHABLE_SECONDS = 10.0  # no answer at all for this long: the system is down, stop the run
 RETRY_SECONDS = 0.1
@@ -90,7 +90,8 @@ class Load:
     async def _drive(self, client: Client, order: Order) -> str:
         body = {"orderId": order.order_id, "productId": PRODUCT, "quantity": order.quantity, "amount": AMOUNT}
         deadline = time.perf_counter() + SAGA_TIMEOUT_SECONDS
-        while (status := await self._request(client, "POST", "/saga/start", body)) is None:
+        start = f"/saga/start?wait={WAIT_SECONDS}"  # answers with the outcome
+        while (status := await self._request(client, "POST", start, body)) is None:
             if time.perf_counter() > deadline:
                 return "NOT_STARTED"
             await asyncio.sleep(RETRY_SECONDS)  # starting is idempotent per order id

@@ -138,3 +138,25 @@ async def test_a_wait_longer_than_a_minute_is_refused(api: SagaApi) -> None:
     response = await api.http.get("/saga/x/status", params={"wait": 61})
 
     assert response.status_code == 422
+
+
+async def test_a_start_can_wait_for_the_outcome(api: SagaApi) -> None:
+    completes, fails = random_ref("order"), random_ref("order")
+
+    completed = await api.http.post("/saga/start", params={"wait": 10}, json=order(completes))
+    failed = await api.http.post("/saga/start", params={"wait": 10}, json=order(fails, quantity=20))
+    again = await api.http.post("/saga/start", params={"wait": 10}, json=order(completes))
+
+    assert (completed.status_code, completed.json()["status"]) == (202, "COMPLETED")
+    assert (failed.status_code, failed.json()["status"]) == (202, "FAILED")
+    assert (again.status_code, again.json()) == (200, completed.json())
+
+
+async def test_a_start_whose_wait_runs_out_answers_with_the_saga_still_running(api: SagaApi) -> None:
+    order_id = random_ref("order")
+
+    response = await api.http.post("/saga/start", params={"wait": 0.001}, json=order(order_id))
+
+    assert response.status_code == 202
+    assert response.json()["status"] not in {"COMPLETED", "FAILED"}
+    assert (await api.finished(order_id))["status"] == "COMPLETED"

@@ -31,10 +31,5 @@ async def _pool(request: Request) -> asyncpg.Pool:
     return (await _resources(request)).pool
 
 
-async def _runner(request: Request) -> SagaRunner:
-    return (await _resources(request)).runner
-
-
 ResourcesDep = Annotated[Resources, Depends(_resources)]
 PoolDep = Annotated[asyncpg.Pool, Depends(_pool)]
-RunnerDep = Annotated[SagaRunner, Depends(_runner)]

@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from saga_orchestrator.api import queries_view
-from saga_orchestrator.api.deps import PoolDep, Resources, ResourcesDep, RunnerDep
+from saga_orchestrator.api.deps import PoolDep, Resources, ResourcesDep
 from saga_orchestrator.api.schemas import (
     Problem,
     SagaHistory,
@@ -40,6 +40,13 @@ async def _find(pool: asyncpg.Pool, order_id: str) -> asyncpg.Record:
     return row
 
 
+SETTLED = {Phase.DONE.value, Phase.PARKED.value}
+
+WaitSeconds = Annotated[
+    float, Query(ge=0, le=60, description="seconds to wait for the saga to finish or park")
+]
+
+
 @router.post(
     "/saga/start",
     status_code=status.HTTP_202_ACCEPTED,
@@ -48,33 +55,46 @@ async def _find(pool: asyncpg.Pool, order_id: str) -> asyncpg.Record:
         409: {"model": Problem, "description": "this order exists with another request"},
     },
 )
-async def start_saga(request: StartSaga, response: Response, runner: RunnerDep, pool: PoolDep) -> SagaStarted:
-    """Starts the order saga; posting the same order again returns the saga it already has."""
+async def start_saga(
+    request: StartSaga, response: Response, resources: ResourcesDep, wait: WaitSeconds = 0
+) -> SagaStarted:
+    """Starts the order saga; posting the same order again returns the saga it already has.
+
+    With `wait`, answers as soon as the saga finished or parked (its status then says how), or
+    when the wait ends: one request for a client that wants the outcome.
+    """
+    if not wait:
+        started, _ = await _start(request, response, resources)
+        return started
+    async with resources.settled.watching(request.order_id) as settled:
+        started, phase = await _start(request, response, resources)
+        if phase in SETTLED:
+            return started
+        with suppress(TimeoutError):
+            await asyncio.wait_for(settled.wait(), wait)
+    row = await _find(resources.pool, request.order_id)
+    return SagaStarted(saga_id=row["saga_id"], order_id=request.order_id, status=row["status"])
+
+
+async def _start(request: StartSaga, response: Response, resources: Resources) -> tuple[SagaStarted, str]:
+    """The saga this order has, started now if it had none, and the phase it is in."""
     input = request.model_dump(by_alias=True)
-    saga_id = await runner.start(ORDER_WORKFLOW.name, request.order_id, input)
+    saga_id = await resources.runner.start(ORDER_WORKFLOW.name, request.order_id, input)
     if saga_id is not None:
-        return SagaStarted(saga_id=saga_id, order_id=request.order_id, status=STARTED)
-    existing = await _find(pool, request.order_id)
+        return SagaStarted(saga_id=saga_id, order_id=request.order_id, status=STARTED), Phase.FORWARD.value
+    existing = await _find(resources.pool, request.order_id)
     if existing["input"] != input:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"order {request.order_id!r} already has a saga started with a different request",
         )
     response.status_code = status.HTTP_200_OK
-    return SagaStarted(saga_id=existing["saga_id"], order_id=request.order_id, status=existing["status"])
-
-
-SETTLED = {Phase.DONE.value, Phase.PARKED.value}
+    started = SagaStarted(saga_id=existing["saga_id"], order_id=request.order_id, status=existing["status"])
+    return started, existing["phase"]
 
 
 @router.get("/saga/{order_id}/status", responses=NOT_FOUND)
-async def saga_status(
-    order_id: str,
-    resources: ResourcesDep,
-    wait: Annotated[
-        float, Query(ge=0, le=60, description="seconds to wait for the saga to finish or park")
-    ] = 0,
-) -> SagaStatus:
+async def saga_status(order_id: str, resources: ResourcesDep, wait: WaitSeconds = 0) -> SagaStatus:
     """The saga's state now; with `wait`, as soon as it finished or parked, or when the wait ends."""
     if not wait:
         return queries_view.status(await _find(resources.pool, order_id))
