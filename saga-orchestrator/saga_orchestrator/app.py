@@ -17,7 +17,7 @@ from saga_orchestrator.runtime.runner import SagaRunner
 from saga_orchestrator.runtime.settled import SettledWaiters
 from saga_orchestrator.settings import Settings
 from saga_orchestrator.workflows import WORKFLOWS
-from shared import broker, database, logs, topology
+from shared import broker, database, gc_tuning, logs, topology
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runner, outbox, settled, settings.wake_interval_seconds, settings.relay_after_seconds
         )
         app.state.resources = Resources(pool=pool, broker=connection, runner=runner, settled=settled)
+        gc_tuning.tune_for_service()
         log.info("ready: serving on port %d", settings.http_port)
         yield
         log.info("stopping")

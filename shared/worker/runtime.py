@@ -10,7 +10,7 @@ import asyncpg
 import uvloop
 from aio_pika.abc import AbstractRobustConnection
 
-from shared import broker, database, logs, topology
+from shared import broker, database, gc_tuning, logs, topology
 from shared.settings import ProcessSettings
 from shared.worker.consumer import CommandConsumer
 from shared.worker.handlers import Handler
@@ -67,6 +67,7 @@ async def serve(
         publisher = await broker.Publisher.open(connection, settings.faults)
         consumer = CommandConsumer(pool, publisher, handlers, settings)
         queue_name = await _consume(service, connection, consumer, settings)
+        gc_tuning.tune_for_service()
         log.info("ready: consuming %s (%s)", queue_name, ", ".join(sorted(handlers)))
         await stop.wait()
         log.info("stopping")
