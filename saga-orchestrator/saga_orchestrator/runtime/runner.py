@@ -1,5 +1,6 @@
 """Runs decisions: load a saga, let its engine decide, store the decision, publish its commands."""
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,10 +121,18 @@ class SagaRunner:
         return stored
 
     async def wake_due(self, limit: int) -> int:
-        """Times out or retries every saga whose deadline or retry time has passed."""
+        """Times out or retries every saga whose deadline or retry time has passed.
+
+        All at once, so that after an outage, when many are due together, their decisions share
+        writes and their commands go out together rather than one confirm after another.
+        """
         due = await sagas.due(self._pool, limit)
-        for stored in due:
-            await self.apply(stored.saga.saga_id, _on_wake, stored)
+        outcomes = await asyncio.gather(
+            *(self.apply(stored.saga.saga_id, _on_wake, stored) for stored in due), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # the first failure, for the caller to log; the others were still tried
         return len(due)
 
     def _messages(self, decision: Decision) -> list[OutboxMessage]:
