@@ -42,14 +42,14 @@ class Inbox:
         return await self._batcher.submit(Work(command, handler))
 
     async def _execute_many(self, batch: list[Work]) -> list[Reply | Exception]:
-        if len(batch) > 1:
-            try:
-                return list(await self._together(batch))
-            except RETRY_LATER:
-                raise
-            except Exception:  # seen before, or a handler raised: alone, each finds out which
-                pass
-        return [await self._alone(work) for work in batch]
+        if len(batch) == 1:
+            return [await self._alone(batch[0])]
+        try:
+            return list(await self._together(batch))
+        except RETRY_LATER:
+            raise
+        except Exception:  # seen before, or a handler raised: alone, each finds out which
+            return [await self._alone(work) for work in batch]
 
     async def _alone(self, work: Work) -> Reply | Exception:
         try:
