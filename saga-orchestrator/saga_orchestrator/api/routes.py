@@ -1,7 +1,5 @@
 """The order saga's HTTP routes."""
 
-import asyncio
-from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -66,14 +64,13 @@ async def start_saga(
     if not wait:
         started, _ = await _start(request, response, resources)
         return started
-    async with resources.settled.watching(request.order_id) as settled:
+    async with resources.settled.watching(request.order_id) as settlement:
         started, phase = await _start(request, response, resources)
         if phase in SETTLED:
             return started
-        with suppress(TimeoutError):
-            await asyncio.wait_for(settled.wait(), wait)
-    row = await _find(resources.pool, request.order_id)
-    return SagaStarted(saga_id=row["saga_id"], order_id=request.order_id, status=row["status"])
+        await settlement.wait(wait)
+    status_now = settlement.status or (await _find(resources.pool, request.order_id))["status"]
+    return SagaStarted(saga_id=started.saga_id, order_id=request.order_id, status=status_now)
 
 
 async def _start(request: StartSaga, response: Response, resources: Resources) -> tuple[SagaStarted, str]:
@@ -98,12 +95,11 @@ async def saga_status(order_id: str, resources: ResourcesDep, wait: WaitSeconds 
     """The saga's state now; with `wait`, as soon as it finished or parked, or when the wait ends."""
     if not wait:
         return queries_view.status(await _find(resources.pool, order_id))
-    async with resources.settled.watching(order_id) as settled:
+    async with resources.settled.watching(order_id) as settlement:
         row = await _find(resources.pool, order_id)  # read after watching, so no settle is missed
         if row["phase"] in SETTLED:
             return queries_view.status(row)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(settled.wait(), wait)
+        await settlement.wait(wait)
     row = await _find(resources.pool, order_id)
     return queries_view.status(row)
 

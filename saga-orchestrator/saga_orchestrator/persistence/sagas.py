@@ -41,7 +41,8 @@ SELECT ARRAY(SELECT saga_id FROM saga) AS written,
        ARRAY(SELECT message_id FROM sent ORDER BY id) AS message_ids
 """
 
-# Tells every replica's listeners, by key, that a saga finished or parked; delivered on commit.
+# Tells every replica's listeners that a saga finished or parked, by key and with the status it
+# settled in; delivered on commit.
 SETTLED_CHANNEL = "saga_settled"
 
 INSERT = (
@@ -75,12 +76,13 @@ WITH saga AS (
         progress text, step int, attempt int, awaiting text, wake_at timestamptz, outcome text,
         failed_step text, error text, last_error text)
     WHERE sagas.saga_id = c.saga_id AND sagas.version = c.expected
-    RETURNING sagas.saga_id, sagas.saga_key, sagas.phase
+    RETURNING sagas.saga_id, sagas.saga_key, sagas.phase, sagas.status
 ),"""
     + RECORDS_AND_OUTBOX
     + f""",
 settled AS (
-    SELECT pg_notify('{SETTLED_CHANNEL}', saga_key) FROM saga WHERE phase IN ('DONE', 'PARKED')
+    SELECT pg_notify('{SETTLED_CHANNEL}', json_build_object('key', saga_key, 'status', status)::text)
+    FROM saga WHERE phase IN ('DONE', 'PARKED')
 )"""
     + RESULT.replace("AS message_ids", "AS message_ids, (SELECT count(*) FROM settled) AS settled")
 )

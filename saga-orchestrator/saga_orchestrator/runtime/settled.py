@@ -1,24 +1,41 @@
 """Waiting for a saga to settle (finish, or park for an operator), woken by any replica's commit.
 
-The writer's statement sends a Postgres notification on commit; each replica listens on one
-connection and wakes its local waiters, so a request waits on any replica, for any saga.
+The writer's statement sends a Postgres notification on commit, naming the saga's key and the
+status it settled in; each replica listens on one connection and wakes its local waiters, so a
+request waits on any replica, for any saga.
 """
 
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from saga_orchestrator.persistence.sagas import SETTLED_CHANNEL
+from shared import json
+
+
+@dataclass(eq=False)  # each waiter its own, kept in a set
+class Settlement:
+    """Set once the saga settles, with the status it settled in when the notification told it."""
+
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    status: str | None = None
+
+    async def wait(self, seconds: float) -> bool:
+        """Whether the saga settled within `seconds`."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.event.wait(), seconds)
+        return self.event.is_set()
 
 
 class SettledWaiters:
     def __init__(self, database_url: str) -> None:
         self._url = database_url
         self._listener: asyncpg.Connection | None = None
-        self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)  # by saga key
+        self._waiters: defaultdict[str, set[Settlement]] = defaultdict(set)  # by saga key
 
     async def keep_listening(self) -> None:
         """(Re)connects the listener; called periodically, so a database restart heals."""
@@ -26,27 +43,30 @@ class SettledWaiters:
             return
         self._listener = await asyncpg.connect(self._url)
         await self._listener.add_listener(SETTLED_CHANNEL, self._on_settled)
-        # Sagas that settled while nobody listened would otherwise keep their waiters asleep.
-        for events in self._waiters.values():
-            for event in events:
-                event.set()
+        # Sagas that settled while nobody listened would otherwise keep their waiters asleep;
+        # woken without a status, they read the saga to find out.
+        for settlements in self._waiters.values():
+            for settlement in settlements:
+                settlement.event.set()
 
     async def close(self) -> None:
         if self._listener is not None:
             await self._listener.close()
 
     @asynccontextmanager
-    async def watching(self, key: str) -> AsyncIterator[asyncio.Event]:
-        """An event set when the saga settles; register before reading, so no settle is missed."""
-        event = asyncio.Event()
-        self._waiters[key].add(event)
+    async def watching(self, key: str) -> AsyncIterator[Settlement]:
+        """Set when the saga settles; register before reading, so no settle is missed."""
+        settlement = Settlement()
+        self._waiters[key].add(settlement)
         try:
-            yield event
+            yield settlement
         finally:
-            self._waiters[key].discard(event)
+            self._waiters[key].discard(settlement)
             if not self._waiters[key]:
                 del self._waiters[key]
 
-    def _on_settled(self, conn: object, pid: int, channel: str, key: str) -> None:
-        for event in self._waiters.get(key, ()):
-            event.set()
+    def _on_settled(self, conn: object, pid: int, channel: str, payload: str) -> None:
+        notice = json.loads(payload)
+        for settlement in self._waiters.get(notice["key"], ()):
+            settlement.status = notice["status"]
+            settlement.event.set()
