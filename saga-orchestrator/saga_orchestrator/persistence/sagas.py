@@ -75,7 +75,7 @@ WITH saga AS (
         saga_id uuid, expected int, version int, at timestamptz, status text, phase text,
         progress text, step int, attempt int, awaiting text, wake_at timestamptz, outcome text,
         failed_step text, error text, last_error text)
-    WHERE sagas.saga_id = c.saga_id AND sagas.version = c.expected
+    WHERE sagas.saga_id = ANY($4::uuid[]) AND sagas.saga_id = c.saga_id AND sagas.version = c.expected
     RETURNING sagas.saga_id, sagas.saga_key, sagas.phase, sagas.status
 ),"""
     + RECORDS_AND_OUTBOX
@@ -154,7 +154,8 @@ async def update(pool: asyncpg.Pool, changes: list[Change]) -> Written:
         }
         for c in changes
     ]
-    return _written(await pool.fetchrow(UPDATE, sagas, *_records_and_outbox(changes)), changes)
+    ids = [c.decision.saga.saga_id for c in changes]
+    return _written(await pool.fetchrow(UPDATE, sagas, *_records_and_outbox(changes), ids), changes)
 
 
 def _state(saga: Saga) -> dict[str, Any]:
