@@ -72,6 +72,10 @@ class Publisher:
             headers=dict(headers) if headers else None,
         )
         for _ in range(self._copies):
+            if self._channel.is_closed:
+                # Fail now rather than wait for the reconnect: the caller has somewhere to leave
+                # the message (the outbox, a requeue) and other work to get on with.
+                raise aio_pika.exceptions.ChannelInvalidStateError(f"no channel to publish to {queue}")
             channel = await self._channel.get_underlay_channel()
             await channel.basic_publish(
                 body,
