@@ -1,5 +1,6 @@
-"""Writing sagas: every decision is one statement that changes the saga, appends its history and
-queues its commands in the outbox, so a crash keeps all three or none.
+"""Writing sagas: a decision is stored by one statement that changes the saga, appends its history
+and queues its commands in the outbox, so a crash keeps all three or none. One statement stores a
+whole batch of decisions, each for its own saga, and each kept or refused on its own.
 
 Concurrent writers (replicas, a reply racing a deadline) are kept apart by an optimistic version
 check: the write names the version it read, and only one writer of a version succeeds.
@@ -14,8 +15,7 @@ import asyncpg
 
 from saga_orchestrator.engine.state import Awaiting, Decision, Phase, Saga
 
-# Each statement writes a whole batch of decisions, one per saga: the history records and outbox
-# rows of a saga go in only if its own row was written.
+# The history records and outbox rows of a saga go in only if its own row was written.
 RECORDS_AND_OUTBOX = """
 history AS (
     INSERT INTO saga_events
