@@ -9,7 +9,7 @@ from shared.contracts import CommandMessage, Reply
 from shared.database import RETRY_LATER
 from shared.worker.handlers import BoundHandler, Outcome
 
-RECORD_MANY = """
+RECORD = """
 INSERT INTO inbox (message_id, saga_id, command, reply)
 SELECT r.message_id, r.saga_id, r.command, r.reply
 FROM jsonb_to_recordset($1::jsonb) AS r(message_id uuid, saga_id uuid, command text, reply jsonb)
@@ -60,8 +60,7 @@ class Inbox:
     async def _together(self, batch: list[Work]) -> list[Reply]:
         async with self._pool.acquire() as conn, conn.transaction():
             replies = [_reply(w.command, await w.handler(conn, w.command.saga_id)) for w in batch]
-            rows = [_inbox_row(w.command, reply) for w, reply in zip(batch, replies, strict=True)]
-            if await conn.execute(RECORD_MANY, rows) != f"INSERT 0 {len(rows)}":
+            if not await _record(conn, [w.command for w in batch], replies):
                 raise _SeenBefore
             return replies
 
@@ -89,7 +88,7 @@ async def execute(
                 if inject_fault:
                     raise InjectedFault(f"injected failure of {command.command}")
                 reply = _reply(command, await handler(conn, command.saga_id))
-                if not await _record(conn, command, reply):
+                if not await _record(conn, [command], [reply]):
                     raise _SeenBefore
                 return reply
         except _SeenBefore:
@@ -105,26 +104,19 @@ class _SeenBefore(Exception):
     """Rolls back a command whose message id the inbox already holds."""
 
 
-def _inbox_row(command: CommandMessage, reply: Reply) -> dict[str, object]:
-    return {
-        "message_id": command.message_id,
-        "saga_id": command.saga_id,
-        "command": command.command,
-        "reply": reply.model_dump(mode="json", by_alias=True),
-    }
-
-
-async def _record(conn: asyncpg.Connection, command: CommandMessage, reply: Reply) -> bool:
-    """Stores the reply under the message id; False if the id was there already."""
-    recorded: bool | None = await conn.fetchval(
-        "INSERT INTO inbox (message_id, saga_id, command, reply) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (message_id) DO NOTHING RETURNING true",
-        command.message_id,
-        command.saga_id,
-        command.command,
-        reply.model_dump(mode="json", by_alias=True),
-    )
-    return bool(recorded)
+async def _record(conn: asyncpg.Connection, commands: list[CommandMessage], replies: list[Reply]) -> bool:
+    """Stores each reply under its command's message id; False if any id was there already."""
+    rows = [
+        {
+            "message_id": command.message_id,
+            "saga_id": command.saga_id,
+            "command": command.command,
+            "reply": reply.model_dump(mode="json", by_alias=True),
+        }
+        for command, reply in zip(commands, replies, strict=True)
+    ]
+    status: str = await conn.execute(RECORD, rows)
+    return status == f"INSERT 0 {len(rows)}"
 
 
 def _reply(command: CommandMessage, outcome: Outcome) -> Reply:

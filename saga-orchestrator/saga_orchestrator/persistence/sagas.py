@@ -154,6 +154,7 @@ async def update(pool: asyncpg.Pool, changes: list[Change]) -> Written:
         }
         for c in changes
     ]
+    # The ids again, as an array: joined to the recordset alone, the generic plan scans the table.
     ids = [c.decision.saga.saga_id for c in changes]
     return _written(await pool.fetchrow(UPDATE, sagas, *_records_and_outbox(changes), ids), changes)
 
