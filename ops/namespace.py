@@ -5,7 +5,7 @@ import asyncpg
 
 from ops.system import ORCHESTRATOR, WORKERS, SystemConfig
 from shared.database import with_database
-from shared.topology import command_queue, dead_letter_queue, reply_queue
+from shared.topology import command_queue, dead_letter_queue, replica_reply_queue, reply_queue
 
 SERVICES = ("order", "payment", "inventory", "shipping")
 
@@ -28,6 +28,7 @@ async def drop_databases(config: SystemConfig) -> None:
 async def delete_queues(config: SystemConfig) -> None:
     prefix = config.environment(ORCHESTRATOR)["QUEUE_PREFIX"]
     names = [command_queue(s, prefix) for s in SERVICES] + [reply_queue(prefix), dead_letter_queue(prefix)]
+    names += [replica_reply_queue(s, prefix) for s in config.services if s.startswith(ORCHESTRATOR)]
     connection = await aio_pika.connect(config.amqp_url)
     async with connection:
         channel = await connection.channel()

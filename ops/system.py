@@ -73,6 +73,8 @@ class SystemConfig:
             "HTTP_PORT": str(self.port(service)),
             **self.env,
         }
+        if service.startswith(ORCHESTRATOR):
+            env["REPLICA"] = service  # a restarted replica takes up its own reply queue again
         return {**env, **self.service_env.get(service.removesuffix("-2"), {})}
 
 

@@ -7,6 +7,7 @@ from contextlib import suppress
 from typing import Any
 
 import aio_pika
+import aiormq
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustConnection
 from pamqp.commands import Basic
 
@@ -26,6 +27,9 @@ BROKER_UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionError,
     asyncio.TimeoutError,
 )
+
+# A message no queue took: the broker returned it (it is published `mandatory`) rather than confirm it.
+UNROUTABLE = aiormq.exceptions.PublishError
 
 
 async def connect(url: str) -> AbstractRobustConnection:
@@ -63,6 +67,7 @@ class Publisher:
         *,
         message_id: str | None = None,
         headers: Mapping[str, Any] | None = None,
+        reply_to: str | None = None,
     ) -> None:
         # Straight to the underlying channel: aio_pika.Message costs more than the publish itself.
         properties = Basic.Properties(
@@ -70,6 +75,7 @@ class Publisher:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT.value,
             message_id=message_id,
             headers=dict(headers) if headers else None,
+            reply_to=reply_to,
         )
         for _ in range(self._copies):
             if self._channel.is_closed:

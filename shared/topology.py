@@ -1,4 +1,4 @@
-"""Names and declarations of every queue: one command queue per service, the reply queue, the dead letters.
+"""Names and declarations of every queue: one command queue per service, the reply queues, the dead letters.
 
 All queues are durable quorum queues, so a broker restart keeps every message.
 """
@@ -8,13 +8,28 @@ from aiormq.abc import FieldTable
 
 QUORUM: FieldTable = {"x-queue-type": "quorum"}
 
+# A replica's own reply queue outlives the replica by this long; by then every reply in it has
+# moved on to the shared queue.
+QUEUE_EXPIRY_SECONDS = 300
+
 
 def command_queue(service: str, prefix: str = "") -> str:
     return f"{prefix}{service}.commands"
 
 
 def reply_queue(prefix: str = "") -> str:
+    """The shared reply queue, which every orchestrator replica consumes."""
     return f"{prefix}saga.replies"
+
+
+def replica_reply_queue(replica: str, prefix: str = "") -> str:
+    """One replica's own reply queue, named in the `reply_to` of the commands it sends."""
+    return f"{reply_queue(prefix)}.{replica}"
+
+
+def is_reply_queue(name: str, prefix: str = "") -> bool:
+    shared = reply_queue(prefix)
+    return name == shared or name.startswith(f"{shared}.")
 
 
 def dead_letter_queue(prefix: str = "") -> str:
@@ -38,3 +53,28 @@ async def declare(channel: AbstractChannel, queues: list[str], prefix: str = "")
     """Declares the given queues plus the reply and dead-letter queues; safe to repeat."""
     for name in [*queues, reply_queue(prefix), dead_letter_queue(prefix)]:
         await declare_queue(channel, name, prefix)
+
+
+async def declare_replica_reply_queue(
+    channel: AbstractChannel, replica: str, prefix: str, handover_seconds: float
+) -> AbstractQueue:
+    """A replica's own reply queue: the answers to its commands come back to the replica that
+    still holds their sagas in memory, so a reply costs no read.
+
+    A reply not taken within `handover_seconds` (the replica died, or lags) moves on to the
+    shared reply queue, at least once, for any replica to take. The queue itself goes once no
+    replica has consumed it for `QUEUE_EXPIRY_SECONDS`: a reply sent to it after that is
+    unroutable, and its sender sends it to the shared queue instead. (Quorum queues cannot be
+    deleted only if empty, so a replica that stops leaves its queue to expire.)
+    """
+    arguments: FieldTable = {
+        **QUORUM,
+        "x-message-ttl": round(handover_seconds * 1000),
+        "x-expires": QUEUE_EXPIRY_SECONDS * 1000,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": reply_queue(prefix),
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",  # at-least-once dead-lettering requires it
+    }
+    name = replica_reply_queue(replica, prefix)
+    return await channel.declare_queue(name, durable=True, arguments=arguments)

@@ -12,7 +12,7 @@ from saga_orchestrator.api.routes import router
 from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.runtime.loops import background_tasks
 from saga_orchestrator.runtime.outbox import OutboxPublisher
-from saga_orchestrator.runtime.replies import ReplyConsumer
+from saga_orchestrator.runtime.replies import ReplyConsumer, consume_replies
 from saga_orchestrator.runtime.runner import SagaRunner
 from saga_orchestrator.runtime.settled import SettledWaiters
 from saga_orchestrator.settings import Settings
@@ -31,18 +31,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool = await database.open_pool(settings.database_url, settings.db_pool_size)
         connection = await broker.connect(settings.amqp_url)
         publisher = await broker.Publisher.open(connection, settings.faults)
-        outbox = OutboxPublisher(pool, publisher)
+        own_replies = topology.replica_reply_queue(settings.replica, settings.queue_prefix)
+        outbox = OutboxPublisher(pool, publisher, reply_to=own_replies)
         engines = {name: Engine(w, settings.retry_policy) for name, w in WORKFLOWS.items()}
         runner = SagaRunner(pool, engines, outbox, settings.queue_prefix)
-        channel = await connection.channel()
-        await channel.set_qos(prefetch_count=settings.prefetch)
         services = {service for w in WORKFLOWS.values() for service in w.services}
         queues = [topology.command_queue(s, settings.queue_prefix) for s in sorted(services)]
-        await topology.declare(channel, queues, settings.queue_prefix)
-        replies = await topology.declare_queue(
-            channel, topology.reply_queue(settings.queue_prefix), settings.queue_prefix
-        )
-        await replies.consume(ReplyConsumer(runner, publisher, settings.queue_prefix).on_message)
+        async with connection.channel() as channel:
+            await topology.declare(channel, queues, settings.queue_prefix)
+        await consume_replies(connection, ReplyConsumer(runner, publisher, settings.queue_prefix), settings)
         settled = SettledWaiters(settings.database_url)
         await settled.keep_listening()
         tasks = background_tasks(
@@ -50,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.resources = Resources(pool=pool, broker=connection, runner=runner, settled=settled)
         gc_tuning.tune_for_service()
-        log.info("ready: serving on port %d", settings.http_port)
+        log.info("ready: serving on port %d, replies to %s", settings.http_port, own_replies)
         yield
         log.info("stopping")
         for task in tasks:

@@ -1,5 +1,8 @@
 """The orchestrator's settings, from the environment."""
 
+import os
+import socket
+
 from pydantic import Field
 
 from saga_orchestrator.engine.definition import RetryPolicy
@@ -19,6 +22,14 @@ class Settings(ProcessSettings):
     wake_interval_seconds: float = Field(default=0.2, gt=0, description="deadline scan period")
     relay_after_seconds: float = Field(
         default=2.0, gt=0, description="age at which an unpublished outbox row is relayed"
+    )
+    replica: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}.{os.getpid()}",
+        pattern=r"^[\w.-]+$",
+        description="names this replica's own reply queue; unique among the running replicas",
+    )
+    reply_handover_seconds: float = Field(
+        default=1.0, gt=0, description="a reply its replica has not taken by then goes to any replica"
     )
 
     @property

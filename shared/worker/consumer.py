@@ -11,11 +11,11 @@ from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
 from shared import json
-from shared.broker import BROKER_UNAVAILABLE, Publisher, requeue
+from shared.broker import BROKER_UNAVAILABLE, UNROUTABLE, Publisher, requeue
 from shared.contracts import CommandMessage, Reply
 from shared.database import RETRY_LATER
 from shared.settings import ProcessSettings
-from shared.topology import reply_queue
+from shared.topology import is_reply_queue, reply_queue
 from shared.worker.handlers import Handler
 from shared.worker.inbox import Inbox
 
@@ -82,9 +82,21 @@ class CommandConsumer:
         )
         body = json.dumps(reply.model_dump(mode="json", by_alias=True))
         try:
-            await self._publisher.publish(self._replies, body, message_id=message.message_id)
+            await self._send(message, body)
             await message.ack()
         except BROKER_UNAVAILABLE as exc:
             # The command comes back, and the inbox answers it with the same reply.
             log.warning("saga=%s step=%s reply not sent (%r), requeued", reply.saga_id, reply.step_id, exc)
             await requeue(message)
+
+    async def _send(self, command: AbstractIncomingMessage, reply: bytes) -> None:
+        """To the replica that sent the command, if it named its reply queue; else, or if that
+        queue is gone, to the shared reply queue, which every replica consumes."""
+        reply_to = command.reply_to
+        if reply_to and is_reply_queue(reply_to, self._settings.queue_prefix):
+            try:
+                await self._publisher.publish(reply_to, reply, message_id=command.message_id)
+                return
+            except UNROUTABLE:
+                log.info("reply queue %s is gone; replying to %s", reply_to, self._replies)
+        await self._publisher.publish(self._replies, reply, message_id=command.message_id)

@@ -2,11 +2,14 @@
 
 import asyncio
 
+import aio_pika
 import pytest
 
 from ops.system import ORCHESTRATOR, WORKERS, System
 from ops.traffic import Traffic, in_flight, settled
+from shared.topology import replica_reply_queue
 from tests.faults.conftest import Launch
+from tests.polling import eventually
 
 pytestmark = pytest.mark.faults
 
@@ -43,7 +46,9 @@ async def test_a_killed_worker_answers_redelivered_commands_from_its_inbox(
 
 
 async def test_two_replicas_share_sagas_and_one_finishes_the_others_when_killed(launch: Launch) -> None:
-    async with launch(orchestrators=2) as system:
+    """Steps never time out here: the killed replica's sagas are finished by the survivor, from
+    the replies that move on from the dead replica's queue and the commands the relay sends."""
+    async with launch(env={"STEP_TIMEOUT_SECONDS": "600"}, orchestrators=2) as system:
         first, second = system.url(ORCHESTRATOR), system.url(f"{ORCHESTRATOR}-2")
         traffic = Traffic([first, second], count=80, concurrency=8)
         load = asyncio.create_task(traffic.run())
@@ -55,3 +60,18 @@ async def test_two_replicas_share_sagas_and_one_finishes_the_others_when_killed(
         books = await settled(system, traffic)
         assert books.violations == []
         assert books.terminal == traffic.count
+        dead_replicas_queue = replica_reply_queue(f"{ORCHESTRATOR}-2", queue_prefix(system))
+        await eventually(lambda: waiting_in(system, dead_replicas_queue), lambda count: count == 0)
+
+
+async def waiting_in(system: System, queue: str) -> int:
+    async with await aio_pika.connect(system.config.amqp_url) as connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        count = declared.declaration_result.message_count
+        assert count is not None
+        return count
+
+
+def queue_prefix(system: System) -> str:
+    return system.config.environment(ORCHESTRATOR)["QUEUE_PREFIX"]

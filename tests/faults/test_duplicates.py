@@ -30,8 +30,10 @@ async def test_duplicated_messages_change_nothing_twice(launch: Launch) -> None:
 
 
 async def test_replicas_racing_on_one_saga_record_each_transition_once(launch: Launch) -> None:
-    """Both replicas receive the duplicated replies; version checks let one of them write."""
-    async with launch(env={"FAULT_DUPLICATE_PUBLISHES": "true"}, orchestrators=2) as system:
+    """A reply its replica does not take at once moves on to the shared queue, so both replicas
+    get duplicated replies of one saga; version checks let one of them write."""
+    env = {"FAULT_DUPLICATE_PUBLISHES": "true", "REPLY_HANDOVER_SECONDS": "0.005"}
+    async with launch(env=env, orchestrators=2) as system:
         traffic = Traffic(
             [system.url(ORCHESTRATOR), system.url(f"{ORCHESTRATOR}-2")], count=40, concurrency=10
         )

@@ -4,7 +4,7 @@ from collections import defaultdict
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 
 from shared import json, topology
 from shared.contracts import CommandMessage
@@ -51,12 +51,16 @@ class Bus:
             for name in self._queues:
                 await channel.queue_delete(name)
 
-    async def send(self, service: str, command: CommandMessage) -> None:
+    async def send(self, service: str, command: CommandMessage, *, reply_to: str | None = None) -> None:
         body = command.model_dump_json(by_alias=True).encode()
-        await self.send_raw(service, body, str(command.message_id))
+        await self.send_raw(service, body, str(command.message_id), reply_to=reply_to)
 
-    async def send_raw(self, service: str, body: bytes, message_id: str) -> None:
-        message = aio_pika.Message(body, message_id=message_id, content_type="application/json")
+    async def send_raw(
+        self, service: str, body: bytes, message_id: str, *, reply_to: str | None = None
+    ) -> None:
+        message = aio_pika.Message(
+            body, message_id=message_id, content_type="application/json", reply_to=reply_to
+        )
         routing_key = topology.command_queue(service, self.prefix)
         await self._channel.default_exchange.publish(message, routing_key=routing_key, mandatory=True)
 
@@ -72,6 +76,14 @@ class Bus:
             lambda: self._collected(self._dead_letters, message_id), bool
         )
         return found[0]
+
+    async def replica_queue(self, replica: str, handover_seconds: float) -> AbstractQueue:
+        """A replica's own reply queue, as an orchestrator declares it; deleted when the bus closes."""
+        queue = await topology.declare_replica_reply_queue(
+            self._channel, replica, self.prefix, handover_seconds
+        )
+        self._queues.append(queue.name)
+        return queue
 
     async def consumers(self, queue: str) -> int:
         declared = await self._channel.declare_queue(queue, passive=True)

@@ -23,16 +23,19 @@ class OutboxPublisher:
     relay: a command may then go out twice, which the services' inboxes absorb.
     """
 
-    def __init__(self, pool: asyncpg.Pool, publisher: Publisher) -> None:
+    def __init__(self, pool: asyncpg.Pool, publisher: Publisher, reply_to: str) -> None:
         self._pool = pool
         self._publisher = publisher
+        self._reply_to = reply_to  # whoever publishes a command gets its reply
         self._published: list[int] = []
 
     async def publish(self, messages: list[OutboxMessage], outbox_ids: list[int]) -> None:
         try:
             await asyncio.gather(
                 *(
-                    self._publisher.publish(m.queue, json.dumps(m.body), message_id=str(m.message_id))
+                    self._publisher.publish(
+                        m.queue, json.dumps(m.body), message_id=str(m.message_id), reply_to=self._reply_to
+                    )
                     for m in messages
                 )
             )
@@ -60,7 +63,10 @@ class OutboxPublisher:
             await asyncio.gather(
                 *(
                     self._publisher.publish(
-                        row["queue"], json.dumps(row["body"]), message_id=str(row["message_id"])
+                        row["queue"],
+                        json.dumps(row["body"]),
+                        message_id=str(row["message_id"]),
+                        reply_to=self._reply_to,
                     )
                     for row in rows
                 )

@@ -3,11 +3,13 @@
 import asyncio
 import logging
 
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 from pydantic import ValidationError
 
 from saga_orchestrator.engine.machine import ReplyArrived
 from saga_orchestrator.runtime.runner import SagaRunner, UnknownSaga
+from saga_orchestrator.settings import Settings
+from shared import topology
 from shared.broker import Publisher, requeue
 from shared.contracts import Reply
 from shared.database import RETRY_LATER
@@ -54,3 +56,19 @@ class ReplyConsumer:
                 applied.saga.status,
             )
         await message.ack()
+
+
+async def consume_replies(
+    connection: AbstractConnection, consumer: ReplyConsumer, settings: Settings
+) -> None:
+    """Takes replies from this replica's own queue, and from the shared one that replies move on
+    to when their replica does not take them in time."""
+    prefix = settings.queue_prefix
+    channel = await connection.channel()
+    await channel.set_qos(prefetch_count=settings.prefetch)
+    own = await topology.declare_replica_reply_queue(
+        channel, settings.replica, prefix, settings.reply_handover_seconds
+    )
+    shared = await topology.declare_queue(channel, topology.reply_queue(prefix), prefix)
+    for queue in (own, shared):
+        await queue.consume(consumer.on_message)
