@@ -8,8 +8,9 @@ from aiormq.abc import FieldTable
 
 QUORUM: FieldTable = {"x-queue-type": "quorum"}
 
-# A replica's own reply queue outlives the replica by this long; by then every reply in it has
-# moved on to the shared queue.
+# A replica's own reply queue outlives the replica by this long, far past any handover time, so
+# the replies left in it have moved on when it goes. One that arrives in its very last moment goes
+# with it; its step's deadline then sends the command again, and the inbox answers once more.
 QUEUE_EXPIRY_SECONDS = 300
 
 
