@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 PUBLISH_TIMEOUT_SECONDS = 5.0
 
 # A broker that went away or refused a publish: the work is redone once it is back.
-BROKER_UNAVAILABLE: tuple[type[BaseException], ...] = (
+BROKER_UNAVAILABLE: tuple[type[Exception], ...] = (
     aio_pika.exceptions.AMQPError,
     aio_pika.exceptions.ChannelInvalidStateError,
     ConnectionError,
@@ -93,9 +93,14 @@ class Publisher:
 
     async def dead_letter(self, message: AbstractIncomingMessage, reason: str, prefix: str = "") -> None:
         """Moves a message the consumer cannot use to the dead-letter queue, with the reason, then acks."""
+        await self.dead_letter_part(message, message.body, reason, prefix)
+        await message.ack()
+
+    async def dead_letter_part(
+        self, message: AbstractIncomingMessage, body: bytes, reason: str, prefix: str = ""
+    ) -> None:
+        """Sends `body`, the part of `message` the consumer cannot use, to the dead-letter queue with
+        the reason; the caller acks the message once it has dealt with the rest."""
         log.error("dead-lettered message from %s: %s", message.routing_key, reason)
         headers = {"x-reason": reason[:1000], "x-original-queue": message.routing_key or ""}
-        await self.publish(
-            dead_letter_queue(prefix), message.body, message_id=message.message_id, headers=headers
-        )
-        await message.ack()
+        await self.publish(dead_letter_queue(prefix), body, message_id=message.message_id, headers=headers)

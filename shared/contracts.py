@@ -4,10 +4,10 @@ The envelope and the reply are all the orchestrator knows; the payloads are what
 service validates before it acts.
 """
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
 Identifier = Field(min_length=1, max_length=64)
@@ -38,6 +38,18 @@ class Reply(Contract):
     step_id: str
     result: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
+
+
+# A reply message carries one reply, or a list of the replies a service sent together.
+_REPLY_MESSAGE: TypeAdapter[Reply | list[Reply]] = TypeAdapter(
+    Reply | Annotated[list[Reply], Field(min_length=1)]
+)
+
+
+def replies_in(body: bytes) -> list[Reply]:
+    """The replies a reply message carries; raises ValidationError if it carries anything else."""
+    replies = _REPLY_MESSAGE.validate_json(body)
+    return replies if isinstance(replies, list) else [replies]
 
 
 def command_message_id(saga_id: UUID, step_id: str) -> UUID:

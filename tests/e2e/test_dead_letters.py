@@ -47,8 +47,16 @@ def _prefix(system: System) -> str:
             b'{{"success": true, "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003", "stepId": "createOrder",'
             b' "result": {{"m": "{marker}"}}, "error": null}}',
         ),
+        ("replies", b'[{{"success": true}}, {{"m": "{marker}"}}]'),
     ],
-    ids=["not-json", "wrong-schema", "unknown-command", "reply-not-json", "reply-unknown-saga"],
+    ids=[
+        "not-json",
+        "wrong-schema",
+        "unknown-command",
+        "reply-not-json",
+        "reply-unknown-saga",
+        "replies-wrong-schema",
+    ],
 )
 async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
     system: System, api: SagaApi, queue: str, body: bytes
@@ -93,4 +101,30 @@ async def test_a_reply_naming_an_unknown_command_is_dead_lettered(system: System
     dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 1)
 
     assert "unknown command 'launchRocket'" in dead[0].headers["x-reason"]
+    assert (await api.status(order_id))["status"] == "COMPLETED"
+
+
+async def test_of_the_replies_one_message_carries_only_those_of_no_use_are_dead_lettered(
+    system: System, api: SagaApi
+) -> None:
+    order_id, marker = random_ref("order"), random_ref("poison")
+    saga_id = (await api.start(order(order_id))).json()["sagaId"]
+    await api.finished(order_id)
+    late = {"success": True, "sagaId": saga_id, "stepId": "createOrder", "result": {}, "error": None}
+    unknown_saga = {**late, "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004", "result": {"m": marker}}
+    unknown_command = {**late, "stepId": "launchRocket", "result": {"m": marker}}
+    connection = await aio_pika.connect(system.config.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        body = json.dumps([late, unknown_saga, unknown_command]).encode()
+        await channel.default_exchange.publish(
+            aio_pika.Message(body), routing_key=reply_queue(_prefix(system))
+        )
+
+    dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 2)
+
+    reasons = sorted(message.headers["x-reason"] for message in dead)
+    assert "reply names unknown command 'launchRocket'" in reasons[0]
+    assert "unknown saga 6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004" in reasons[1]
+    assert sorted(json.loads(message.body)["stepId"] for message in dead) == ["createOrder", "launchRocket"]
     assert (await api.status(order_id))["status"] == "COMPLETED"

@@ -2,12 +2,13 @@
 
 from collections import defaultdict
 from typing import Any
+from uuid import UUID
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
 
 from shared import json, topology
-from shared.contracts import CommandMessage
+from shared.contracts import CommandMessage, command_message_id
 from tests.polling import eventually
 
 
@@ -95,8 +96,16 @@ class Bus:
         await declared.consume(callback)
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        """Files each reply under the id of the command it answers: a message that carries one
+        reply has that id; one that carries several does not, and each is filed by its saga and step."""
         async with message.process():
-            self._replies[message.message_id or ""].append(json.loads(message.body))
+            body = json.loads(message.body)
+            if isinstance(body, dict):
+                self._replies[message.message_id or ""].append(body)
+                return
+            for reply in body:
+                message_id = str(command_message_id(UUID(reply["sagaId"]), reply["stepId"]))
+                self._replies[message_id].append(reply)
 
     async def _on_dead_letter(self, message: AbstractIncomingMessage) -> None:
         async with message.process():

@@ -9,9 +9,9 @@ from pydantic import ValidationError
 from saga_orchestrator.engine.machine import ReplyArrived
 from saga_orchestrator.runtime.runner import SagaRunner, UnknownSaga
 from saga_orchestrator.settings import Settings
-from shared import topology
+from shared import json, topology
 from shared.broker import Publisher, requeue
-from shared.contracts import Reply
+from shared.contracts import Reply, replies_in
 from shared.database import RETRY_LATER
 
 log = logging.getLogger(__name__)
@@ -26,36 +26,54 @@ class ReplyConsumer:
         self._prefix = queue_prefix
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
+        """Takes every reply the message carries; acks it once each is applied or dead-lettered."""
         try:
-            reply = Reply.model_validate_json(message.body)
+            replies = replies_in(message.body)
         except ValidationError as exc:
             await self._publisher.dead_letter(message, f"invalid reply: {exc}", self._prefix)
             return
+        outcomes = await asyncio.gather(*(self._take(reply) for reply in replies), return_exceptions=True)
+        if retry := next((o for o in outcomes if isinstance(o, RETRY_LATER)), None):
+            # Those already applied are ignored when the message comes back.
+            log.warning("reply message requeued: %r", retry)
+            await asyncio.sleep(RETRY_DELAY_SECONDS)
+            await requeue(message)
+            return
+        reasons = [_reason_or_raise(outcome) for outcome in outcomes]
+        rejected = [(reply, reason) for reply, reason in zip(replies, reasons, strict=True) if reason]
+        if len(replies) == 1 and rejected:
+            await self._publisher.dead_letter(message, rejected[0][1], self._prefix)
+            return
+        for reply, reason in rejected:
+            body = json.dumps(reply.model_dump(mode="json", by_alias=True))
+            await self._publisher.dead_letter_part(message, body, reason, self._prefix)
+        await message.ack()
+
+    async def _take(self, reply: Reply) -> str | None:
+        """Moves the reply's saga on; the reason the reply is of no use, or None."""
         arrived = ReplyArrived(reply.step_id, reply.success, reply.result, reply.error)
         try:
             applied = await self._runner.apply(
                 reply.saga_id, lambda engine, saga, now: engine.on_reply(saga, arrived, now)
             )
         except UnknownSaga as exc:
-            await self._publisher.dead_letter(message, str(exc), self._prefix)
-            return
-        except RETRY_LATER as exc:
-            log.warning("saga=%s reply requeued: %r", reply.saga_id, exc)
-            await asyncio.sleep(RETRY_DELAY_SECONDS)
-            await requeue(message)
-            return
+            return str(exc)
         if not applied.changed:
             if reply.step_id not in self._runner.engine(applied.saga.workflow).workflow.commands:
-                reason = f"reply names unknown command {reply.step_id!r}"
-                await self._publisher.dead_letter(message, reason, self._prefix)
-                return
+                return f"reply names unknown command {reply.step_id!r}"
             log.info(
                 "saga=%s step=%s ignored: a reply for a step already past (state %s)",
                 reply.saga_id,
                 reply.step_id,
                 applied.saga.status,
             )
-        await message.ack()
+        return None
+
+
+def _reason_or_raise(outcome: str | BaseException | None) -> str | None:
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 async def consume_replies(
