@@ -5,6 +5,7 @@ idle one pays nothing extra: a call arriving alone is written at once, as a batc
 """
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -84,3 +85,21 @@ def _settle(future: asyncio.Future[Result], outcome: Result | BaseException) -> 
         future.set_exception(outcome)
     else:
         future.set_result(outcome)
+
+
+async def send_grouped(
+    items: Sequence[Item],
+    group: Callable[[Item], str],
+    send: Callable[[str, list[Item]], Awaitable[Exception | None]],
+) -> list[Exception | None]:
+    """Sends each group of items together, the groups at once; each item gets its group's outcome:
+    the reason its send failed, or None."""
+    groups: defaultdict[str, list[int]] = defaultdict(list)
+    for index, item in enumerate(items):
+        groups[group(item)].append(index)
+    sent = await asyncio.gather(*(send(key, [items[i] for i in indexes]) for key, indexes in groups.items()))
+    outcomes: list[Exception | None] = [None] * len(items)
+    for indexes, outcome in zip(groups.values(), sent, strict=True):
+        for index in indexes:
+            outcomes[index] = outcome
+    return outcomes

@@ -4,11 +4,13 @@ The envelope and the reply are all the orchestrator knows; the payloads are what
 service validates before it acts.
 """
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID, uuid5
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from shared import json
 
 Identifier = Field(min_length=1, max_length=64)
 
@@ -40,16 +42,26 @@ class Reply(Contract):
     error: str | None = None
 
 
-# A reply message carries one reply, or a list of the replies a service sent together.
-_REPLY_MESSAGE: TypeAdapter[Reply | list[Reply]] = TypeAdapter(
-    Reply | Annotated[list[Reply], Field(min_length=1)]
-)
+def message_body(items: list[dict[str, Any]]) -> bytes:
+    """What a message carries: its one command or reply, or a list of those sent together."""
+    return json.dumps(items[0] if len(items) == 1 else items)
+
+
+def items_in(body: bytes) -> list[Any]:
+    """The commands or replies a message carries, unchecked; ValueError if it is not JSON, or an
+    empty list."""
+    try:
+        parsed = json.loads(body)
+    except ValueError as exc:
+        raise ValueError(f"Invalid JSON: {exc}") from exc
+    if parsed == []:
+        raise ValueError("an empty list: no command or reply in it")
+    return parsed if isinstance(parsed, list) else [parsed]
 
 
 def replies_in(body: bytes) -> list[Reply]:
-    """The replies a reply message carries; raises ValidationError if it carries anything else."""
-    replies = _REPLY_MESSAGE.validate_json(body)
-    return replies if isinstance(replies, list) else [replies]
+    """The replies a reply message carries; ValueError if any of them is not a reply."""
+    return [Reply.model_validate(item) for item in items_in(body)]
 
 
 def command_message_id(saga_id: UUID, step_id: str) -> UUID:

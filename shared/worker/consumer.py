@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,9 +12,9 @@ from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
 from shared import json
-from shared.batching import Batcher
+from shared.batching import Batcher, send_grouped
 from shared.broker import BROKER_UNAVAILABLE, UNROUTABLE, Publisher, requeue
-from shared.contracts import CommandMessage, Reply
+from shared.contracts import CommandMessage, Reply, items_in, message_body
 from shared.database import RETRY_LATER
 from shared.settings import ProcessSettings
 from shared.topology import is_reply_queue, reply_queue
@@ -26,10 +25,15 @@ log = logging.getLogger(__name__)
 
 RETRY_DELAY_SECONDS = 1.0
 
+# What became of one command of a message: answered or refused (None), of no use (the reason),
+# or to be tried again (the exception that stopped it).
+Outcome = str | Exception | None
+
 
 @dataclass(frozen=True)
 class _Answer:
-    command: AbstractIncomingMessage
+    reply_queue: str
+    command_id: str
     reply: Reply
 
 
@@ -50,27 +54,56 @@ class CommandConsumer:
         self._outgoing: Batcher[_Answer, Exception | None] = Batcher(self._send_together)
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
+        """Runs every command the message carries; acks it once each is answered, refused or
+        dead-lettered, and puts it back if any must be tried again (the inbox answers the others
+        alike then)."""
+        prefix = self._settings.queue_prefix
         try:
-            command = CommandMessage.model_validate_json(message.body)
+            items = items_in(message.body)
+        except ValueError as exc:
+            await self._publisher.dead_letter(message, str(exc), prefix)
+            return
+        outcomes = await asyncio.gather(*(self._run(message, item) for item in items))
+        if again := next((o for o in outcomes if isinstance(o, Exception)), None):
+            if isinstance(again, RETRY_LATER):
+                await asyncio.sleep(RETRY_DELAY_SECONDS)
+            await requeue(message)
+            return
+        rejected = [(item, reason) for item, reason in zip(items, outcomes, strict=True) if reason]
+        if len(items) == 1 and rejected:
+            await self._publisher.dead_letter(message, str(rejected[0][1]), prefix)
+            return
+        for item, reason in rejected:
+            await self._publisher.dead_letter_part(message, json.dumps(item), str(reason), prefix)
+        await message.ack()
+
+    async def _run(self, message: AbstractIncomingMessage, item: Any) -> Outcome:
+        try:
+            command = CommandMessage.model_validate(item)
             handler = self._handlers[command.command]
             payload = handler.payload.model_validate(command.payload)
         except (ValidationError, KeyError) as exc:
-            reason = f"unknown command {exc}" if isinstance(exc, KeyError) else str(exc)
-            await self._publisher.dead_letter(message, reason, self._settings.queue_prefix)
-            return
+            return f"unknown command {exc}" if isinstance(exc, KeyError) else str(exc)
         if self._refuses(command):
-            await message.ack()
-            return
+            return None
         try:
             reply = await self._inbox.execute(
                 command, handler.bind(payload), inject_fault=self._settings.faults.fails(command.command)
             )
         except RETRY_LATER as exc:
             log.warning("saga=%s step=%s requeued: %r", command.saga_id, command.step_id, exc)
-            await asyncio.sleep(RETRY_DELAY_SECONDS)
-            await requeue(message)
-            return
-        await self._answer(message, reply)
+            return exc
+        log.info(
+            "saga=%s step=%s success=%s error=%s", reply.saga_id, reply.step_id, reply.success, reply.error
+        )
+        answer = _Answer(self._reply_queue(message), str(command.message_id), reply)
+        not_sent = await self._outgoing.submit(answer)
+        if not_sent is not None:
+            # The command comes back, and the inbox answers it with the same reply.
+            log.warning(
+                "saga=%s step=%s reply not sent (%r), requeued", reply.saga_id, reply.step_id, not_sent
+            )
+        return not_sent
 
     def _refuses(self, command: CommandMessage) -> bool:
         """A command past its deadline is refused unseen: the orchestrator has given up on it."""
@@ -87,44 +120,20 @@ class CommandConsumer:
             return True
         return False
 
-    async def _answer(self, message: AbstractIncomingMessage, reply: Reply) -> None:
-        log.info(
-            "saga=%s step=%s success=%s error=%s", reply.saga_id, reply.step_id, reply.success, reply.error
-        )
-        outcome = await self._outgoing.submit(_Answer(message, reply))
-        if outcome is None:
-            await message.ack()
-        else:
-            # The command comes back, and the inbox answers it with the same reply.
-            log.warning(
-                "saga=%s step=%s reply not sent (%r), requeued", reply.saga_id, reply.step_id, outcome
-            )
-            await requeue(message)
-
-    async def _send_together(self, answers: list[_Answer]) -> list[Exception | None]:
-        """Sends the replies that are ready together in one message per reply queue; per answer,
-        the reason its reply could not be sent, or None."""
-        by_queue: defaultdict[str, list[_Answer]] = defaultdict(list)
-        for answer in answers:
-            by_queue[self._reply_queue(answer.command)].append(answer)
-        failures = await asyncio.gather(*(self._send(queue, group) for queue, group in by_queue.items()))
-        failed = {
-            id(a): failure for group, failure in zip(by_queue.values(), failures, strict=True) for a in group
-        }
-        return [failed[id(answer)] for answer in answers]
-
-    def _reply_queue(self, command: AbstractIncomingMessage) -> str:
+    def _reply_queue(self, message: AbstractIncomingMessage) -> str:
         """The replica's that sent the command, if it named its reply queue; else the shared one,
         which every replica consumes."""
-        reply_to = command.reply_to
+        reply_to = message.reply_to
         if reply_to and is_reply_queue(reply_to, self._settings.queue_prefix):
             return reply_to
         return self._replies
 
+    async def _send_together(self, answers: list[_Answer]) -> list[Exception | None]:
+        return await send_grouped(answers, lambda answer: answer.reply_queue, self._send)
+
     async def _send(self, queue: str, answers: list[_Answer]) -> Exception | None:
-        replies = [answer.reply.model_dump(mode="json", by_alias=True) for answer in answers]
-        body = json.dumps(replies[0] if len(replies) == 1 else replies)
-        message_id = answers[0].command.message_id if len(answers) == 1 else None
+        body = message_body([answer.reply.model_dump(mode="json", by_alias=True) for answer in answers])
+        message_id = answers[0].command_id if len(answers) == 1 else None
         try:
             await self._publish(queue, body, message_id)
         except BROKER_UNAVAILABLE as exc:

@@ -72,28 +72,3 @@ async def test_a_reply_its_replica_does_not_take_moves_on_to_the_shared_queue(
     [reply] = await participant.bus.replies_to(str(message.message_id))
     assert reply["success"] is True
     assert (await own.declare()).message_count == 0
-
-
-async def test_replies_ready_together_leave_together_one_message_per_reply_queue(
-    participant: Participant,
-) -> None:
-    """Commands waiting in the queue reach the worker at once, run in one transaction, and their
-    replies share a message, each still in the seed's shape, every command answered once."""
-    own = await participant.bus.replica_queue(random_ref("replica"), handover_seconds=60)
-    messages = [
-        command(participant.spec.forward, await participant.arrange(random_ref("o"))) for _ in range(10)
-    ]
-    await participant.worker.stop()
-    for message in messages:
-        await participant.bus.send(participant.spec.service, message, reply_to=own.name)
-
-    await participant.worker.restart(prefetch=len(messages))
-
-    bodies = []
-    while sum(len(body) for body in bodies) < len(messages):
-        received = json.loads((await _received(own)).body)
-        bodies.append(received if isinstance(received, list) else [received])
-    replies = [reply for body in bodies for reply in body]
-    assert sorted(reply["sagaId"] for reply in replies) == sorted(str(m.saga_id) for m in messages)
-    assert all(reply["success"] for reply in replies)
-    assert len(bodies) < len(messages)

@@ -7,8 +7,9 @@ import asyncpg
 
 from saga_orchestrator.persistence import outbox
 from saga_orchestrator.persistence.sagas import OutboxMessage
-from shared import json
+from shared.batching import Batcher, send_grouped
 from shared.broker import BROKER_UNAVAILABLE, Publisher
+from shared.contracts import message_body
 from shared.database import UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -28,19 +29,13 @@ class OutboxPublisher:
         self._publisher = publisher
         self._reply_to = reply_to  # whoever publishes a command gets its reply
         self._published: list[int] = []
+        # Commands that are ready together go out together, one message per command queue.
+        self._outgoing: Batcher[OutboxMessage, Exception | None] = Batcher(self._send_together)
 
     async def publish(self, messages: list[OutboxMessage], outbox_ids: list[int]) -> None:
-        try:
-            await asyncio.gather(
-                *(
-                    self._publisher.publish(
-                        m.queue, json.dumps(m.body), message_id=str(m.message_id), reply_to=self._reply_to
-                    )
-                    for m in messages
-                )
-            )
-        except BROKER_UNAVAILABLE as exc:
-            log.warning("publish failed (%s); the outbox relay will retry", exc)
+        not_sent = await asyncio.gather(*(self._outgoing.submit(message) for message in messages))
+        if failure := next((reason for reason in not_sent if reason is not None), None):
+            log.warning("publish failed (%s); the outbox relay will retry", failure)
             return
         self._published.extend(outbox_ids)
 
@@ -60,17 +55,22 @@ class OutboxPublisher:
             rows = await outbox.claim_stale(conn, older_than_seconds, RELAY_BATCH)
             if not rows:
                 return 0
-            await asyncio.gather(
-                *(
-                    self._publisher.publish(
-                        row["queue"],
-                        json.dumps(row["body"]),
-                        message_id=str(row["message_id"]),
-                        reply_to=self._reply_to,
-                    )
-                    for row in rows
-                )
-            )
+            messages = [OutboxMessage(row["queue"], row["message_id"], row["body"]) for row in rows]
+            not_sent = await self._send_together(messages)
+            if failure := next((reason for reason in not_sent if reason is not None), None):
+                raise failure  # the rows stay, for the next round
             await outbox.delete(conn, [row["id"] for row in rows])
         log.info("relayed %d outbox messages", len(rows))
         return len(rows)
+
+    async def _send_together(self, messages: list[OutboxMessage]) -> list[Exception | None]:
+        return await send_grouped(messages, lambda message: message.queue, self._send)
+
+    async def _send(self, queue: str, messages: list[OutboxMessage]) -> Exception | None:
+        message_id = str(messages[0].message_id) if len(messages) == 1 else None
+        body = message_body([message.body for message in messages])
+        try:
+            await self._publisher.publish(queue, body, message_id=message_id, reply_to=self._reply_to)
+        except BROKER_UNAVAILABLE as exc:
+            return exc
+        return None

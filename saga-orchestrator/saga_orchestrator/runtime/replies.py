@@ -4,7 +4,6 @@ import asyncio
 import logging
 
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
-from pydantic import ValidationError
 
 from saga_orchestrator.engine.machine import ReplyArrived
 from saga_orchestrator.runtime.runner import SagaRunner, UnknownSaga
@@ -29,7 +28,7 @@ class ReplyConsumer:
         """Takes every reply the message carries; acks it once each is applied or dead-lettered."""
         try:
             replies = replies_in(message.body)
-        except ValidationError as exc:
+        except ValueError as exc:
             await self._publisher.dead_letter(message, f"invalid reply: {exc}", self._prefix)
             return
         outcomes = await asyncio.gather(*(self._take(reply) for reply in replies), return_exceptions=True)

@@ -1,12 +1,11 @@
-"""A reply message carries one reply, or a list of the replies a service sent together."""
+"""A message carries one command or reply, or a list of those sent together."""
 
 import json
 from uuid import uuid4
 
 import pytest
-from pydantic import ValidationError
 
-from shared.contracts import Reply, replies_in
+from shared.contracts import Reply, items_in, message_body, replies_in
 
 
 def _reply(step: str) -> dict[str, object]:
@@ -41,5 +40,19 @@ def test_a_message_with_a_list_carries_each_reply_in_order() -> None:
     ids=["empty-list", "not-json", "one-of-them-invalid", "unknown-field", "nested-list"],
 )
 def test_anything_else_is_refused(body: bytes) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValueError):
         replies_in(body)
+
+
+def test_one_item_is_sent_as_itself_and_several_as_a_list() -> None:
+    first, second = _reply("createOrder"), _reply("processPayment")
+
+    assert items_in(message_body([first])) == [first]
+    assert json.loads(message_body([first])) == first
+    assert items_in(message_body([first, second])) == [first, second]
+
+
+@pytest.mark.parametrize(("body", "reason"), [(b"[]", "empty list"), (b"{nope", "Invalid JSON")])
+def test_a_message_with_nothing_in_it_says_why(body: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        items_in(body)
