@@ -114,3 +114,11 @@ class Bus:
     @staticmethod
     async def _collected(store: defaultdict[str, list[Any]], message_id: str) -> list[Any]:
         return list(store.get(message_id, []))
+
+
+async def next_message(queue: AbstractQueue) -> AbstractIncomingMessage:
+    """Waits for the next message in `queue`, and acks it."""
+    message = await eventually(lambda: queue.get(fail=False), lambda m: m is not None)
+    assert message is not None
+    await message.ack()
+    return message

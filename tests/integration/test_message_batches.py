@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import AbstractQueue
 
 from saga_orchestrator.persistence.sagas import OutboxMessage
 from saga_orchestrator.runtime.outbox import OutboxPublisher
@@ -15,9 +15,10 @@ from shared import broker, database, json
 from shared.contracts import message_body
 from shared.settings import FaultSettings
 from tests.infrastructure import Infrastructure
+from tests.integration.bus import next_message
 from tests.integration.harness import Participant, command
 from tests.integration.services import SERVICES, ServiceSpec
-from tests.polling import eventually, random_ref
+from tests.polling import random_ref
 
 pytestmark = pytest.mark.integration
 
@@ -27,18 +28,11 @@ def spec() -> ServiceSpec:
     return SERVICES[0]  # the batching is the same for every service
 
 
-async def _received(queue: AbstractQueue) -> AbstractIncomingMessage:
-    message = await eventually(lambda: queue.get(fail=False), lambda m: m is not None)
-    assert message is not None
-    await message.ack()
-    return message
-
-
 async def _replies(queue: AbstractQueue, count: int) -> list[list[dict[str, Any]]]:
     """The bodies of the messages that bring `count` replies, each as a list of its replies."""
     bodies: list[list[dict[str, Any]]] = []
     while sum(len(body) for body in bodies) < count:
-        received = json.loads((await _received(queue)).body)
+        received = json.loads((await next_message(queue)).body)
         bodies.append(received if isinstance(received, list) else [received])
     return bodies
 
@@ -95,7 +89,7 @@ async def test_replies_ready_together_leave_together_one_message_per_reply_queue
 
     bodies = []
     while sum(len(body) for body in bodies) < len(messages):
-        received = json.loads((await _received(own)).body)
+        received = json.loads((await next_message(own)).body)
         bodies.append(received if isinstance(received, list) else [received])
     replies = [reply for body in bodies for reply in body]
     assert sorted(reply["sagaId"] for reply in replies) == sorted(str(m.saga_id) for m in messages)
@@ -122,7 +116,7 @@ async def test_commands_ready_together_leave_in_one_message_per_command_queue(
 
     await outbox.publish([first, second, third], [1, 2, 3])
 
-    together, alone = await _received(a), await _received(b)
+    together, alone = await next_message(a), await next_message(b)
     assert json.loads(together.body) == [{"n": 0}, {"n": 2}]
     assert json.loads(alone.body) == {"n": 1}
     assert alone.message_id == str(second.message_id)

@@ -1,13 +1,13 @@
 """Replies go back to the replica that sent the command, and on to any replica when it does not take them."""
 
 import pytest
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from shared import json
 from shared.topology import command_queue, replica_reply_queue
+from tests.integration.bus import next_message
 from tests.integration.harness import Participant, command
 from tests.integration.services import SERVICES, ServiceSpec
-from tests.polling import eventually, random_ref
+from tests.polling import random_ref
 
 pytestmark = pytest.mark.integration
 
@@ -17,20 +17,13 @@ def spec() -> ServiceSpec:
     return SERVICES[0]  # the routing is the same for every service
 
 
-async def _received(queue: AbstractQueue) -> AbstractIncomingMessage:
-    message = await eventually(lambda: queue.get(fail=False), lambda m: m is not None)
-    assert message is not None
-    await message.ack()
-    return message
-
-
 async def test_a_reply_goes_to_the_queue_its_command_names(participant: Participant) -> None:
     own = await participant.bus.replica_queue(random_ref("replica"), handover_seconds=60)
     message = command(participant.spec.forward, await participant.arrange(random_ref("o")))
 
     await participant.bus.send(participant.spec.service, message, reply_to=own.name)
 
-    reply = await _received(own)
+    reply = await next_message(own)
     assert reply.message_id == str(message.message_id)
     assert json.loads(reply.body)["success"] is True
     assert participant.bus.replies_so_far(str(message.message_id)) == []
