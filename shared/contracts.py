@@ -10,8 +10,6 @@ from uuid import UUID, uuid5
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from shared import json
-
 Identifier = Field(min_length=1, max_length=64)
 
 
@@ -40,28 +38,6 @@ class Reply(Contract):
     step_id: str
     result: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
-
-
-def message_body(items: list[dict[str, Any]]) -> bytes:
-    """What a message carries: its one command or reply, or a list of those sent together."""
-    return json.dumps(items[0] if len(items) == 1 else items)
-
-
-def items_in(body: bytes) -> list[Any]:
-    """The commands or replies a message carries, unchecked; ValueError if it is not JSON, or an
-    empty list."""
-    try:
-        parsed = json.loads(body)
-    except ValueError as exc:
-        raise ValueError(f"Invalid JSON: {exc}") from exc
-    if parsed == []:
-        raise ValueError("an empty list: no command or reply in it")
-    return parsed if isinstance(parsed, list) else [parsed]
-
-
-def replies_in(body: bytes) -> list[Reply]:
-    """The replies a reply message carries; ValueError if any of them is not a reply."""
-    return [Reply.model_validate(item) for item in items_in(body)]
 
 
 def command_message_id(saga_id: UUID, step_id: str) -> UUID:

@@ -1,6 +1,5 @@
 """The per-message path of a worker: decode, check, apply through the inbox, reply, ack."""
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,23 +10,17 @@ import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
-from shared import json
 from shared.batching import Batcher, send_grouped
-from shared.broker import BROKER_UNAVAILABLE, UNROUTABLE, Publisher, requeue
-from shared.contracts import CommandMessage, Reply, items_in, message_body
+from shared.broker import BROKER_UNAVAILABLE, UNROUTABLE, Publisher
+from shared.contracts import CommandMessage, Reply
 from shared.database import RETRY_LATER
+from shared.messages import ItemOutcome, message_body, take_items
 from shared.settings import ProcessSettings
 from shared.topology import is_reply_queue, reply_queue
 from shared.worker.handlers import Handler
 from shared.worker.inbox import Inbox
 
 log = logging.getLogger(__name__)
-
-RETRY_DELAY_SECONDS = 1.0
-
-# What became of one command of a message: answered or refused (None), of no use (the reason),
-# or to be tried again (the exception that stopped it).
-Outcome = str | Exception | None
 
 
 @dataclass(frozen=True)
@@ -54,30 +47,13 @@ class CommandConsumer:
         self._outgoing: Batcher[_Answer, Exception | None] = Batcher(self._send_together)
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
-        """Runs every command the message carries; acks it once each is answered, refused or
-        dead-lettered, and puts it back if any must be tried again (the inbox answers the others
-        alike then)."""
-        prefix = self._settings.queue_prefix
-        try:
-            items = items_in(message.body)
-        except ValueError as exc:
-            await self._publisher.dead_letter(message, str(exc), prefix)
-            return
-        outcomes = await asyncio.gather(*(self._run(message, item) for item in items))
-        if again := next((o for o in outcomes if isinstance(o, Exception)), None):
-            if isinstance(again, RETRY_LATER):
-                await asyncio.sleep(RETRY_DELAY_SECONDS)
-            await requeue(message)
-            return
-        rejected = [(item, reason) for item, reason in zip(items, outcomes, strict=True) if reason]
-        if len(items) == 1 and rejected:
-            await self._publisher.dead_letter(message, str(rejected[0][1]), prefix)
-            return
-        for item, reason in rejected:
-            await self._publisher.dead_letter_part(message, json.dumps(item), str(reason), prefix)
-        await message.ack()
+        """Runs every command the message carries, and acks it once each is answered, refused or
+        dead-lettered."""
+        await take_items(
+            message, lambda item: self._run(message, item), self._publisher, self._settings.queue_prefix
+        )
 
-    async def _run(self, message: AbstractIncomingMessage, item: Any) -> Outcome:
+    async def _run(self, message: AbstractIncomingMessage, item: Any) -> ItemOutcome:
         try:
             command = CommandMessage.model_validate(item)
             handler = self._handlers[command.command]

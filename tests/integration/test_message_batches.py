@@ -12,7 +12,7 @@ from aio_pika.abc import AbstractQueue
 from saga_orchestrator.persistence.sagas import OutboxMessage
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from shared import broker, database, json
-from shared.contracts import message_body
+from shared.messages import message_body
 from shared.settings import FaultSettings
 from tests.infrastructure import Infrastructure
 from tests.integration.bus import next_message

@@ -5,51 +5,30 @@ from uuid import uuid4
 
 import pytest
 
-from shared.contracts import Reply, items_in, message_body, replies_in
+from shared.messages import items_in, message_body
 
 
 def _reply(step: str) -> dict[str, object]:
     return {"success": True, "sagaId": str(uuid4()), "stepId": step, "result": {}, "error": None}
 
 
-def test_a_message_with_one_reply_carries_that_reply() -> None:
-    body = _reply("createOrder")
+def test_one_item_is_sent_as_itself() -> None:
+    reply = _reply("createOrder")
 
-    [reply] = replies_in(json.dumps(body).encode())
-
-    assert reply == Reply.model_validate(body)
-
-
-def test_a_message_with_a_list_carries_each_reply_in_order() -> None:
-    bodies = [_reply("createOrder"), _reply("processPayment"), _reply("reserveStock")]
-
-    replies = replies_in(json.dumps(bodies).encode())
-
-    assert [reply.step_id for reply in replies] == ["createOrder", "processPayment", "reserveStock"]
+    assert json.loads(message_body([reply])) == reply
+    assert items_in(message_body([reply])) == [reply]
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"[]",
-        b"not json",
-        json.dumps([_reply("createOrder"), {"success": True}]).encode(),
-        json.dumps({**_reply("createOrder"), "extra": 1}).encode(),
-        json.dumps([[_reply("createOrder")]]).encode(),
-    ],
-    ids=["empty-list", "not-json", "one-of-them-invalid", "unknown-field", "nested-list"],
-)
-def test_anything_else_is_refused(body: bytes) -> None:
-    with pytest.raises(ValueError):
-        replies_in(body)
+def test_several_items_are_sent_as_a_list_in_order() -> None:
+    replies = [_reply("createOrder"), _reply("processPayment"), _reply("reserveStock")]
+
+    assert json.loads(message_body(replies)) == replies
+    assert items_in(message_body(replies)) == replies
 
 
-def test_one_item_is_sent_as_itself_and_several_as_a_list() -> None:
-    first, second = _reply("createOrder"), _reply("processPayment")
-
-    assert items_in(message_body([first])) == [first]
-    assert json.loads(message_body([first])) == first
-    assert items_in(message_body([first, second])) == [first, second]
+def test_items_are_not_checked_here_each_is_checked_by_its_consumer() -> None:
+    assert items_in(b'[{"success": true}, 5]') == [{"success": True}, 5]
+    assert items_in(b'"just a string"') == ["just a string"]
 
 
 @pytest.mark.parametrize(("body", "reason"), [(b"[]", "empty list"), (b"{nope", "Invalid JSON")])

@@ -9,8 +9,8 @@ from saga_orchestrator.persistence import outbox
 from saga_orchestrator.persistence.sagas import OutboxMessage
 from shared.batching import Batcher, send_grouped
 from shared.broker import BROKER_UNAVAILABLE, Publisher
-from shared.contracts import message_body
 from shared.database import UNAVAILABLE
+from shared.messages import message_body
 
 log = logging.getLogger(__name__)
 

@@ -1,21 +1,21 @@
 """The reply consumer: every service's answer moves its saga on, once."""
 
-import asyncio
 import logging
+from typing import Any
 
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
+from pydantic import ValidationError
 
 from saga_orchestrator.engine.machine import ReplyArrived
 from saga_orchestrator.runtime.runner import SagaRunner, UnknownSaga
 from saga_orchestrator.settings import Settings
-from shared import json, topology
-from shared.broker import Publisher, requeue
-from shared.contracts import Reply, replies_in
+from shared import topology
+from shared.broker import Publisher
+from shared.contracts import Reply
 from shared.database import RETRY_LATER
+from shared.messages import ItemOutcome, take_items
 
 log = logging.getLogger(__name__)
-
-RETRY_DELAY_SECONDS = 1.0
 
 
 class ReplyConsumer:
@@ -25,31 +25,15 @@ class ReplyConsumer:
         self._prefix = queue_prefix
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
-        """Takes every reply the message carries; acks it once each is applied or dead-lettered."""
-        try:
-            replies = replies_in(message.body)
-        except ValueError as exc:
-            await self._publisher.dead_letter(message, f"invalid reply: {exc}", self._prefix)
-            return
-        outcomes = await asyncio.gather(*(self._take(reply) for reply in replies), return_exceptions=True)
-        if retry := next((o for o in outcomes if isinstance(o, RETRY_LATER)), None):
-            # Those already applied are ignored when the message comes back.
-            log.warning("reply message requeued: %r", retry)
-            await asyncio.sleep(RETRY_DELAY_SECONDS)
-            await requeue(message)
-            return
-        reasons = [_reason_or_raise(outcome) for outcome in outcomes]
-        rejected = [(reply, reason) for reply, reason in zip(replies, reasons, strict=True) if reason]
-        if len(replies) == 1 and rejected:
-            await self._publisher.dead_letter(message, rejected[0][1], self._prefix)
-            return
-        for reply, reason in rejected:
-            body = json.dumps(reply.model_dump(mode="json", by_alias=True))
-            await self._publisher.dead_letter_part(message, body, reason, self._prefix)
-        await message.ack()
+        """Takes every reply the message carries, and acks it once each is applied or dead-lettered."""
+        await take_items(message, self._take, self._publisher, self._prefix)
 
-    async def _take(self, reply: Reply) -> str | None:
-        """Moves the reply's saga on; the reason the reply is of no use, or None."""
+    async def _take(self, item: Any) -> ItemOutcome:
+        """Moves the reply's saga on."""
+        try:
+            reply = Reply.model_validate(item)
+        except ValidationError as exc:
+            return f"invalid reply: {exc}"
         arrived = ReplyArrived(reply.step_id, reply.success, reply.result, reply.error)
         try:
             applied = await self._runner.apply(
@@ -57,6 +41,9 @@ class ReplyConsumer:
             )
         except UnknownSaga as exc:
             return str(exc)
+        except RETRY_LATER as exc:
+            log.warning("saga=%s reply requeued: %r", reply.saga_id, exc)
+            return exc
         if not applied.changed:
             if reply.step_id not in self._runner.engine(applied.saga.workflow).workflow.commands:
                 return f"reply names unknown command {reply.step_id!r}"
@@ -67,12 +54,6 @@ class ReplyConsumer:
                 applied.saga.status,
             )
         return None
-
-
-def _reason_or_raise(outcome: str | BaseException | None) -> str | None:
-    if isinstance(outcome, BaseException):
-        raise outcome
-    return outcome
 
 
 async def consume_replies(

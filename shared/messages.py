@@ -1,0 +1,63 @@
+"""A message carries one command or reply in the seed's shape, or a list of those that were ready
+together. Each item is taken on its own; the message is settled once, for all of them."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aio_pika.abc import AbstractIncomingMessage
+
+from shared import json
+from shared.broker import Publisher, requeue
+from shared.database import RETRY_LATER
+
+# Before a message whose items met a database outage is put back, so that it does not spin.
+RETRY_DELAY_SECONDS = 1.0
+
+# What became of one item: done (None), of no use (the reason), or to be tried again (what stopped it).
+ItemOutcome = str | Exception | None
+
+
+def message_body(items: list[Any]) -> bytes:
+    """What a message carries: its one item, or the list of items sent together."""
+    return json.dumps(items[0] if len(items) == 1 else items)
+
+
+def items_in(body: bytes) -> list[Any]:
+    """The items a message carries, unchecked; ValueError if it is not JSON, or an empty list."""
+    try:
+        parsed = json.loads(body)
+    except ValueError as exc:
+        raise ValueError(f"Invalid JSON: {exc}") from exc
+    if parsed == []:
+        raise ValueError("an empty list: no command or reply in it")
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+async def take_items(
+    message: AbstractIncomingMessage,
+    take: Callable[[Any], Awaitable[ItemOutcome]],
+    publisher: Publisher,
+    prefix: str,
+) -> None:
+    """Takes every item the message carries, then settles the message: puts it back if any item
+    must be tried again (those done are then taken again, which changes nothing); else
+    dead-letters the items of no use (the message itself, if it carried only that one) and acks."""
+    try:
+        items = items_in(message.body)
+    except ValueError as exc:
+        await publisher.dead_letter(message, str(exc), prefix)
+        return
+    outcomes = await asyncio.gather(*(take(item) for item in items))
+    if again := next((outcome for outcome in outcomes if isinstance(outcome, Exception)), None):
+        if isinstance(again, RETRY_LATER):
+            await asyncio.sleep(RETRY_DELAY_SECONDS)
+        await requeue(message)
+        return
+    rejected = [(item, why) for item, why in zip(items, outcomes, strict=True) if isinstance(why, str)]
+    if len(items) == 1 and rejected:
+        await publisher.dead_letter(message, rejected[0][1], prefix)
+        return
+    for item, why in rejected:
+        await publisher.dead_letter_part(message, json.dumps(item), why, prefix)
+    await message.ack()
