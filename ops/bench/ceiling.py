@@ -49,7 +49,8 @@ class SagaCost:
         return cls(weighted(COMMITS), weighted(MESSAGES))
 
     def bound(self, ceiling: Ceiling) -> float:
-        """Sagas per second the machine allows: the scarcer of commits and published messages."""
+        """Sagas per second the machine allows if every commit and every message served one saga
+        alone: the scarcer of commits and published messages. Batches go past it."""
         return min(ceiling.pg_commits_per_s / self.commits, ceiling.mq_published_per_s / self.messages)
 
 
