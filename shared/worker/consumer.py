@@ -1,4 +1,5 @@
-"""The per-message path of a worker: decode, check, apply through the inbox, reply, ack."""
+"""A worker's path for a command message: each command it carries checked, applied through the inbox
+and answered; the message acked once they all are."""
 
 import logging
 from collections.abc import Mapping
