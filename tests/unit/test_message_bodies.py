@@ -7,6 +7,8 @@ import pytest
 
 from shared.messages import items_in, message_body
 
+pytestmark = pytest.mark.unit
+
 
 def _reply(step: str) -> dict[str, object]:
     return {"success": True, "sagaId": str(uuid4()), "stepId": step, "result": {}, "error": None}

@@ -9,6 +9,8 @@ from pydantic import ValidationError
 from saga_orchestrator.settings import Settings
 from shared.topology import command_queue, dead_letter_queue, is_reply_queue, replica_reply_queue, reply_queue
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize("prefix", ["", "run1."])
 def test_the_shared_and_every_replica_queue_are_reply_queues(prefix: str) -> None:
