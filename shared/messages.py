@@ -8,7 +8,7 @@ from typing import Any
 from aio_pika.abc import AbstractIncomingMessage
 
 from shared import json
-from shared.broker import Publisher, requeue
+from shared.broker import BROKER_UNAVAILABLE, Publisher, requeue
 from shared.database import RETRY_LATER
 
 # Before a message whose items met a database outage is put back, so that it does not spin.
@@ -21,6 +21,20 @@ ItemOutcome = str | Exception | None
 def message_body(items: list[Any]) -> bytes:
     """What a message carries: its one item, or the list of items sent together."""
     return json.dumps(items[0] if len(items) == 1 else items)
+
+
+async def send_items(
+    publisher: Publisher, queue: str, items: list[Any], ids: list[str], *, reply_to: str | None = None
+) -> Exception | None:
+    """Publishes the items as one message, its id the item's if it carries one; the reason the
+    broker did not take it, or None."""
+    try:
+        await publisher.publish(
+            queue, message_body(items), message_id=ids[0] if len(ids) == 1 else None, reply_to=reply_to
+        )
+    except BROKER_UNAVAILABLE as exc:
+        return exc
+    return None
 
 
 def items_in(body: bytes) -> list[Any]:

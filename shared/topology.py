@@ -50,10 +50,13 @@ async def declare_queue(channel: AbstractChannel, name: str, prefix: str = "") -
     return await channel.declare_queue(name, durable=True, arguments=arguments(name, prefix))
 
 
-async def declare(channel: AbstractChannel, queues: list[str], prefix: str = "") -> None:
-    """Declares the given queues plus the reply and dead-letter queues; safe to repeat."""
-    for name in [*queues, reply_queue(prefix), dead_letter_queue(prefix)]:
+async def declare(channel: AbstractChannel, queues: list[str], prefix: str = "") -> list[AbstractQueue]:
+    """Declares the given queues plus the reply and dead-letter queues, and returns them in that
+    order; safe to repeat."""
+    return [
         await declare_queue(channel, name, prefix)
+        for name in [*queues, reply_queue(prefix), dead_letter_queue(prefix)]
+    ]
 
 
 async def declare_replica_reply_queue(

@@ -12,10 +12,10 @@ from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
 from shared.batching import Batcher, send_grouped
-from shared.broker import BROKER_UNAVAILABLE, UNROUTABLE, Publisher
+from shared.broker import UNROUTABLE, Publisher
 from shared.contracts import CommandMessage, Reply
 from shared.database import RETRY_LATER
-from shared.messages import ItemOutcome, message_body, take_items
+from shared.messages import ItemOutcome, send_items, take_items
 from shared.settings import ProcessSettings
 from shared.topology import is_reply_queue, reply_queue
 from shared.worker.handlers import Handler
@@ -109,19 +109,10 @@ class CommandConsumer:
         return await send_grouped(answers, lambda answer: answer.reply_queue, self._send)
 
     async def _send(self, queue: str, answers: list[_Answer]) -> Exception | None:
-        body = message_body([answer.reply.model_dump(mode="json", by_alias=True) for answer in answers])
-        message_id = answers[0].command_id if len(answers) == 1 else None
-        try:
-            await self._publish(queue, body, message_id)
-        except BROKER_UNAVAILABLE as exc:
-            return exc
-        return None
-
-    async def _publish(self, queue: str, body: bytes, message_id: str | None) -> None:
-        try:
-            await self._publisher.publish(queue, body, message_id=message_id)
-        except UNROUTABLE:
-            if queue == self._replies:
-                raise
+        replies = [answer.reply.model_dump(mode="json", by_alias=True) for answer in answers]
+        ids = [answer.command_id for answer in answers]
+        not_sent = await send_items(self._publisher, queue, replies, ids)
+        if isinstance(not_sent, UNROUTABLE) and queue != self._replies:
             log.info("reply queue %s is gone; replying to %s", queue, self._replies)
-            await self._publisher.publish(self._replies, body, message_id=message_id)
+            not_sent = await send_items(self._publisher, self._replies, replies, ids)
+        return not_sent

@@ -82,7 +82,6 @@ async def _consume(
     channel = await connection.channel()
     await channel.set_qos(prefetch_count=settings.prefetch)
     queue_name = topology.command_queue(service, settings.queue_prefix)
-    await topology.declare(channel, [queue_name], settings.queue_prefix)
-    queue = await topology.declare_queue(channel, queue_name, settings.queue_prefix)
+    queue, *_ = await topology.declare(channel, [queue_name], settings.queue_prefix)
     await queue.consume(consumer.on_message)
     return queue_name

@@ -8,9 +8,9 @@ import asyncpg
 from saga_orchestrator.persistence import outbox
 from saga_orchestrator.persistence.sagas import OutboxMessage
 from shared.batching import Batcher, send_grouped
-from shared.broker import BROKER_UNAVAILABLE, Publisher
+from shared.broker import Publisher
 from shared.database import UNAVAILABLE
-from shared.messages import message_body
+from shared.messages import send_items
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,6 @@ class OutboxPublisher:
         return await send_grouped(messages, lambda message: message.queue, self._send)
 
     async def _send(self, queue: str, messages: list[OutboxMessage]) -> Exception | None:
-        message_id = str(messages[0].message_id) if len(messages) == 1 else None
-        body = message_body([message.body for message in messages])
-        try:
-            await self._publisher.publish(queue, body, message_id=message_id, reply_to=self._reply_to)
-        except BROKER_UNAVAILABLE as exc:
-            return exc
-        return None
+        bodies = [message.body for message in messages]
+        ids = [str(message.message_id) for message in messages]
+        return await send_items(self._publisher, queue, bodies, ids, reply_to=self._reply_to)
