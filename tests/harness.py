@@ -75,9 +75,10 @@ class Books:
         stock: int = rows[0]["stock"]
         return stock
 
-    async def row(self, service: str, table: str, order_id: str) -> asyncpg.Record | None:
-        rows = await self.fetch(service, f"SELECT * FROM {table} WHERE order_id = $1", order_id)
-        return rows[0] if rows else None
+    async def status(self, service: str, table: str, order_id: str) -> str | None:
+        """The status of the order's row in the service's table; None if it has no row there."""
+        rows = await self.fetch(service, f"SELECT status FROM {table} WHERE order_id = $1", order_id)
+        return str(rows[0]["status"]) if rows else None
 
 
 @asynccontextmanager

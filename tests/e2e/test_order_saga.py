@@ -1,5 +1,7 @@
 """The order saga through the HTTP API: the happy path and a failure at each step."""
 
+from typing import Any
+
 import pytest
 
 from tests.harness import Books, SagaApi, order
@@ -23,9 +25,9 @@ async def test_an_order_runs_every_step_and_completes(api: SagaApi, books: Books
     assert status["sagaId"] == response.json()["sagaId"]
     assert await api.states(order_id) == FORWARD
     assert await books.stock("item-001") == stock_before - 2
-    assert (await books.row("order-service", "orders", order_id))["status"] == "CREATED"
-    assert (await books.row("payment-service", "payments", order_id))["status"] == "CHARGED"
-    assert (await books.row("shipping-service", "shipments", order_id))["status"] == "CREATED"
+    assert await books.status("order-service", "orders", order_id) == "CREATED"
+    assert await books.status("payment-service", "payments", order_id) == "CHARGED"
+    assert await books.status("shipping-service", "shipments", order_id) == "CREATED"
 
 
 async def test_history_lists_every_command_reply_and_state_in_order(api: SagaApi) -> None:
@@ -92,7 +94,12 @@ async def test_history_lists_every_command_reply_and_state_in_order(api: SagaApi
     ],
 )
 async def test_a_failed_step_compensates_the_steps_before_it_in_reverse(
-    api: SagaApi, books: Books, failing: str, body: dict, compensations: list[str], states: list[str]
+    api: SagaApi,
+    books: Books,
+    failing: str,
+    body: dict[str, Any],
+    compensations: list[str],
+    states: list[str],
 ) -> None:
     order_id = random_ref("order")
     product = body.get("product", "item-001")
@@ -110,10 +117,9 @@ async def test_a_failed_step_compensates_the_steps_before_it_in_reverse(
     commands = await api.commands(order_id)
     assert commands[commands.index(failing) + 1 :] == compensations
     assert await books.stock(product) == stock_before
-    assert (await books.row("order-service", "orders", order_id))["status"] == "CANCELLED"
-    payment = await books.row("payment-service", "payments", order_id)
-    assert payment is None or payment["status"] == "REFUNDED"
-    assert await books.row("shipping-service", "shipments", order_id) is None
+    assert await books.status("order-service", "orders", order_id) == "CANCELLED"
+    assert await books.status("payment-service", "payments", order_id) in (None, "REFUNDED")
+    assert await books.status("shipping-service", "shipments", order_id) is None
 
 
 async def test_the_seeds_example_fails_at_shipping_and_restores_stock(api: SagaApi, books: Books) -> None:

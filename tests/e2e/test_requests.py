@@ -1,6 +1,7 @@
 """What the API answers to duplicates, bad input, unknown orders and listing."""
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -65,7 +66,7 @@ VALID = {"orderId": "order-x", "productId": "item-001", "quantity": 2, "amount":
     ],
 )
 async def test_an_invalid_start_is_refused_naming_the_field_and_stores_nothing(
-    api: SagaApi, change: dict, field: str
+    api: SagaApi, change: dict[str, Any], field: str
 ) -> None:
     order_id = random_ref("invalid")
     body = {**VALID, "orderId": order_id, **change}

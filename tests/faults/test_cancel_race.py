@@ -2,6 +2,7 @@
 
 import asyncio
 import random
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ async def test_a_cancel_racing_completion_never_leaves_a_mix(system: System) -> 
     delays = [0.0] + [0.005 * 2**n for n in range(9)]
     answers: dict[str, int] = {}
 
-    async def start_then_cancel(body: dict) -> None:
+    async def start_then_cancel(body: dict[str, Any]) -> None:
         await api.start(body)
         traffic.accepted.append(body["orderId"])
         await asyncio.sleep(rng.choice(delays))

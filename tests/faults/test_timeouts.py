@@ -34,7 +34,7 @@ async def test_a_silent_step_is_retried_then_compensated_including_itself(launch
         ]  # fmt: skip
         commands = [e["command"] for e in history if e["type"] == "COMMAND"]
         assert commands[-4:] == UNDO_AFTER_SHIPPING
-        assert (await books.row("shipping-service", "shipments", order_id))["status"] == "VOIDED"
+        assert await books.status("shipping-service", "shipments", order_id) == "VOIDED"
         await api.http.aclose()
 
 
@@ -55,7 +55,7 @@ async def test_a_command_that_arrives_after_its_deadline_is_refused_without_effe
 
         assert retry.status_code == 202
         assert (await api.finished(order_id))["status"] == "FAILED"
-        assert (await books.row("shipping-service", "shipments", order_id))["status"] == "VOIDED"
+        assert await books.status("shipping-service", "shipments", order_id) == "VOIDED"
         assert "RESUMED" in [e["type"] for e in await api.history(order_id)]
         await api.http.aclose()
 
@@ -73,13 +73,13 @@ async def test_a_failing_compensation_is_retried_then_parks_until_an_operator_re
         parked = await api.finished_or_parked(order_id)
         assert parked["status"] == "COMPENSATION_FAILED"
         assert parked["attempt"] == 3
-        assert (await books.row("payment-service", "payments", order_id))["status"] == "CHARGED"
+        assert await books.status("payment-service", "payments", order_id) == "CHARGED"
 
         await asyncio.to_thread(system.restart, "payment-service", env={"FAULT_FAIL_COMMANDS": ""})
         assert (await api.http.post(f"/saga/{order_id}/retry")).status_code == 202
 
         assert (await api.finished(order_id))["status"] == "FAILED"
-        assert (await books.row("payment-service", "payments", order_id))["status"] == "REFUNDED"
+        assert await books.status("payment-service", "payments", order_id) == "REFUNDED"
         assert await books.stock(PRODUCT) == before
         assert (await api.states(order_id))[-3:] == ["PAYMENT_CANCELLED", "ORDER_CANCELLED", "FAILED"]
         await api.http.aclose()

@@ -87,7 +87,7 @@ async def test_replies_ready_together_leave_together_one_message_per_reply_queue
 
     await participant.worker.restart(prefetch=len(messages))
 
-    bodies = []
+    bodies: list[list[dict[str, Any]]] = []
     while sum(len(body) for body in bodies) < len(messages):
         received = json.loads((await next_message(own)).body)
         bodies.append(received if isinstance(received, list) else [received])
