@@ -30,6 +30,14 @@ def _ceiling_lines(point: Point, ceiling: Ceiling | None) -> list[str]:
     ]
 
 
+def _writes_line(point: Point) -> str:
+    alone = SagaCost.of_mix(point.failure_share).commits
+    return (
+        f"{'postgres write transactions':<30}{point.write_transactions_per_saga:>8.2f} per saga"
+        f" (commits shared by batches; {alone:.1f} if each served one saga)"
+    )
+
+
 def _process_lines(point: Point) -> list[str]:
     lines = [f"{'process':<30}{'CPU ms/saga':>12}{'cores':>8}{'peak MB':>10}"]
     for usage in point.usage:
@@ -69,6 +77,7 @@ def table(point: Point, ceiling: Ceiling | None, machine: Machine) -> str:
         f"{'latency p50 / p95 / p99 / max':<30}{t.p50_ms:>8.1f} / {t.p95_ms:.1f} / {t.p99_ms:.1f}"
         f" / {t.max_ms:.1f} ms",
         *_ceiling_lines(point, ceiling),
+        _writes_line(point),
         f"{'in flight in the system':<30}{t.in_flight:>8.1f} on average (Little's law),"
         f" of {point.concurrency} held by the load generator",
         f"{LOAD_GENERATOR:<30}{point.client}, {point.status_requests_per_saga:.2f} status requests/saga,"

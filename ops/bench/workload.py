@@ -5,6 +5,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+import asyncpg
+
 from ops.audit import Audit, audit
 from ops.bench import resources, timings
 from ops.bench.load import Load, LoadResult, Order, orders
@@ -71,6 +73,7 @@ class Point:
     load_seconds: float  # first start to the last end the load generator saw
     status_requests_per_saga: float
     http_errors: int
+    write_transactions: int  # committed or not, by any process: every write the load caused
     books: Books
 
     @property
@@ -79,6 +82,10 @@ class Point:
 
     def cpu_ms_per_saga(self, usage: Usage) -> float:
         return usage.cpu_seconds * 1000 / self.sagas
+
+    @property
+    def write_transactions_per_saga(self) -> float:
+        return self.write_transactions / self.sagas
 
     def cores(self, usage: Usage) -> float:
         """Average cores the process kept busy while the load ran."""
@@ -94,15 +101,29 @@ def _groups(target: Target) -> list[tuple[str, resources.Finder]]:
     ]
 
 
+async def _next_transaction_id(postgres_url: str) -> int:
+    """The id the server gives its next writing transaction, in any database; read-only ones take
+    none, so the difference over a point counts the point's writes."""
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        return int(await conn.fetchval("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"))
+    finally:
+        await conn.close()
+
+
 async def _load(
     target: Target, batch: list[Order], concurrency: int, client: str
-) -> tuple[LoadResult, Sample]:
+) -> tuple[LoadResult, Sample, int]:
+    """What the load generator saw, what the processes used, and how many transactions wrote."""
     sampler = Sampler(_groups(target))
     load = Load(target.urls, concurrency, client)
     try:
+        first_id = await _next_transaction_id(target.config.postgres_url)
         sampler.start()
         result = await load.run(batch)
-        return result, sampler.stop()
+        sample = sampler.stop()
+        writes = await _next_transaction_id(target.config.postgres_url) - first_id
+        return result, sample, writes
     finally:
         await load.close()
 
@@ -110,7 +131,7 @@ async def _load(
 async def run(target: Target, concurrency: int, sagas: int, client: str, before: Audit) -> Point:
     """`before` is the audit after the last point on this system, so that this point's part shows."""
     batch = orders(f"b{time.time_ns() // 1_000_000 % 10**10}-c{concurrency}", sagas)
-    result, sample = await _load(target, batch, concurrency, client)
+    result, sample, writes = await _load(target, batch, concurrency, client)
     started = [order.order_id for order in batch]
     return Point(
         client=client,
@@ -124,5 +145,6 @@ async def run(target: Target, concurrency: int, sagas: int, client: str, before:
         load_seconds=result.seconds,
         status_requests_per_saga=result.status_requests / sagas,
         http_errors=result.http_errors,
+        write_transactions=writes,
         books=Books.since(before, await audit_books(target, started), batch),
     )
