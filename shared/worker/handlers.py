@@ -38,9 +38,6 @@ class Handler(Generic[PayloadT]):
     payload: type[PayloadT]
     apply: CommandHandler[PayloadT]
 
-    async def run(self, conn: asyncpg.Connection, saga_id: UUID, payload: dict[str, Any]) -> Outcome:
-        return await self.bind(self.payload.model_validate(payload))(conn, saga_id)
-
     def bind(self, payload: PayloadT) -> "BoundHandler":
         """The handler with its already validated payload, ready to run in a transaction."""
         return lambda conn, saga_id: self.apply(conn, saga_id, payload)

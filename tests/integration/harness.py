@@ -164,6 +164,6 @@ async def apply_directly(
     pool: asyncpg.Pool, spec: ServiceSpec, name: str, saga_id: UUID, payload: dict[str, Any]
 ) -> Outcome:
     """Runs one handler in its own transaction, as the runtime does, without the broker."""
+    handler = spec.handlers[name]
     async with pool.acquire() as conn, conn.transaction():
-        outcome: Outcome = await spec.handlers[name].run(conn, saga_id, payload)
-        return outcome
+        return await handler.bind(handler.payload.model_validate(payload))(conn, saga_id)

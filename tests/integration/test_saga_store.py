@@ -4,7 +4,7 @@ a batch of decisions writes each saga that is still current, and only those."""
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
@@ -46,7 +46,7 @@ async def test_writers_racing_on_one_version_let_exactly_one_through(pool: async
     now = datetime.now(UTC)
     started = ENGINE.start(uuid4(), INPUT, now)
     assert await sagas.insert(pool, [NewSaga(f"key-{uuid4()}", started, _outbox(started), now)]) != [None]
-    stored = await sagas.load(pool, started.saga.saga_id)
+    stored = await _load(pool, started.saga.saga_id)
     assert stored is not None
     reply = ReplyArrived("createOrder", success=True, result={}, error=None)
     decision = ENGINE.on_reply(stored.saga, reply, now)
@@ -84,7 +84,7 @@ async def _started(pool: asyncpg.Pool, count: int) -> list[sagas.StoredSaga]:
         for d in (ENGINE.start(uuid4(), INPUT, now) for _ in range(count))
     ]
     assert None not in await sagas.insert(pool, new)
-    loaded = [await sagas.load(pool, n.decision.saga.saga_id) for n in new]
+    loaded = [await _load(pool, n.decision.saga.saga_id) for n in new]
     return [stored for stored in loaded if stored is not None]
 
 
@@ -131,8 +131,12 @@ async def test_a_batch_of_new_sagas_skips_only_the_taken_key(pool: asyncpg.Pool)
     written = await sagas.insert(pool, batch)
 
     assert [ids is not None for ids in written] == [True, False]
-    assert await sagas.load(pool, batch[1].decision.saga.saga_id) is None
+    assert await _load(pool, batch[1].decision.saga.saga_id) is None
     orphans = await pool.fetchval(
         "SELECT count(*) FROM saga_events WHERE saga_id = $1", batch[1].decision.saga.saga_id
     )
     assert orphans == 0
+
+
+async def _load(pool: asyncpg.Pool, saga_id: UUID) -> sagas.StoredSaga | None:
+    return (await sagas.load_many(pool, [saga_id]))[0]

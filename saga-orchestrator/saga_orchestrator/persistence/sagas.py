@@ -202,10 +202,6 @@ def _written(row: asyncpg.Record, writes: list[NewSaga] | list[Change]) -> Writt
     ]
 
 
-async def load(pool: asyncpg.Pool, saga_id: UUID) -> StoredSaga | None:
-    return (await load_many(pool, [saga_id]))[0]
-
-
 async def load_many(pool: asyncpg.Pool, saga_ids: list[UUID]) -> list[StoredSaga | None]:
     """The sagas with these ids, in that order; None for an unknown id."""
     rows = await pool.fetch(SELECT + "WHERE saga_id = ANY($1::uuid[])", saga_ids)
