@@ -26,7 +26,7 @@ async def drop_databases(config: SystemConfig) -> None:
 
 
 async def delete_queues(config: SystemConfig) -> None:
-    prefix = config.environment(ORCHESTRATOR)["QUEUE_PREFIX"]
+    prefix = config.queue_prefix
     names = [command_queue(s, prefix) for s in SERVICES] + [reply_queue(prefix), dead_letter_queue(prefix)]
     names += [replica_reply_queue(s, prefix) for s in config.services if s.startswith(ORCHESTRATOR)]
     connection = await aio_pika.connect(config.amqp_url)

@@ -61,6 +61,11 @@ class SystemConfig:
         replica = int(service.rsplit("-", 1)[1]) - 1 if service[-1].isdigit() else 0
         return self.http_port + replica
 
+    @property
+    def queue_prefix(self) -> str:
+        """Prefixes every queue name, so that a namespaced system keeps to its own queues."""
+        return f"{self.namespace}." if self.namespace else ""
+
     def database_url(self, service: str) -> str:
         return with_database(self.postgres_url, f"{self.namespace}{package_of(service)}")
 
@@ -69,7 +74,7 @@ class SystemConfig:
             **os.environ,
             "DATABASE_URL": self.database_url(service),
             "AMQP_URL": self.amqp_url,
-            "QUEUE_PREFIX": f"{self.namespace}." if self.namespace else "",
+            "QUEUE_PREFIX": self.queue_prefix,
             "HTTP_PORT": str(self.port(service)),
             **self.env,
         }

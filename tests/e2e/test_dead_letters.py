@@ -19,7 +19,7 @@ async def _dead_letters(system: System, marker: str) -> list[aio_pika.abc.Abstra
     connection = await aio_pika.connect(system.config.amqp_url)
     async with connection:
         channel = await connection.channel()
-        queue = await channel.get_queue(dead_letter_queue(_prefix(system)), ensure=False)
+        queue = await channel.get_queue(dead_letter_queue(system.config.queue_prefix), ensure=False)
         while (message := await queue.get(fail=False, no_ack=True)) is not None:
             if marker.encode() in message.body:
                 found.append(message)
@@ -28,10 +28,6 @@ async def _dead_letters(system: System, marker: str) -> list[aio_pika.abc.Abstra
 
 def _reason(message: aio_pika.abc.AbstractIncomingMessage) -> str:
     return str(message.headers["x-reason"])
-
-
-def _prefix(system: System) -> str:
-    return f"{system.config.namespace}."
 
 
 @pytest.mark.parametrize(
@@ -66,7 +62,7 @@ async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
     system: System, api: SagaApi, queue: str, body: bytes
 ) -> None:
     marker = random_ref("poison")
-    prefix = _prefix(system)
+    prefix = system.config.queue_prefix
     name = reply_queue(prefix) if queue == "replies" else command_queue(queue, prefix)
     connection = await aio_pika.connect(system.config.amqp_url)
     async with connection:
@@ -99,7 +95,7 @@ async def test_a_reply_naming_an_unknown_command_is_dead_lettered(system: System
     async with connection:
         channel = await connection.channel()
         await channel.default_exchange.publish(
-            aio_pika.Message(json.dumps(reply).encode()), routing_key=reply_queue(_prefix(system))
+            aio_pika.Message(json.dumps(reply).encode()), routing_key=reply_queue(system.config.queue_prefix)
         )
 
     dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 1)
@@ -122,7 +118,7 @@ async def test_of_the_replies_one_message_carries_only_those_of_no_use_are_dead_
         channel = await connection.channel()
         body = json.dumps([late, unknown_saga, unknown_command]).encode()
         await channel.default_exchange.publish(
-            aio_pika.Message(body), routing_key=reply_queue(_prefix(system))
+            aio_pika.Message(body), routing_key=reply_queue(system.config.queue_prefix)
         )
 
     dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 2)

@@ -60,7 +60,7 @@ async def test_two_replicas_share_sagas_and_one_finishes_the_others_when_killed(
         books = await settled(system, traffic)
         assert books.violations == []
         assert books.terminal == traffic.count
-        dead_replicas_queue = replica_reply_queue(f"{ORCHESTRATOR}-2", queue_prefix(system))
+        dead_replicas_queue = replica_reply_queue(f"{ORCHESTRATOR}-2", system.config.queue_prefix)
         await eventually(lambda: waiting_in(system, dead_replicas_queue), lambda count: count == 0)
 
 
@@ -71,7 +71,3 @@ async def waiting_in(system: System, queue: str) -> int:
         count = declared.declaration_result.message_count
         assert count is not None
         return count
-
-
-def queue_prefix(system: System) -> str:
-    return system.config.environment(ORCHESTRATOR)["QUEUE_PREFIX"]

@@ -34,7 +34,7 @@ class OutboxPublisher:
 
     async def publish(self, messages: list[OutboxMessage], outbox_ids: list[int]) -> None:
         not_sent = await asyncio.gather(*(self._outgoing.submit(message) for message in messages))
-        if failure := next((reason for reason in not_sent if reason is not None), None):
+        if failure := _first_failure(not_sent):
             log.warning("publish failed (%s); the outbox relay will retry", failure)
             return
         self._published.extend(outbox_ids)
@@ -56,8 +56,7 @@ class OutboxPublisher:
             if not rows:
                 return 0
             messages = [OutboxMessage(row["queue"], row["message_id"], row["body"]) for row in rows]
-            not_sent = await self._send_together(messages)
-            if failure := next((reason for reason in not_sent if reason is not None), None):
+            if failure := _first_failure(await self._send_together(messages)):
                 raise failure  # the rows stay, for the next round
             await outbox.delete(conn, [row["id"] for row in rows])
         log.info("relayed %d outbox messages", len(rows))
@@ -70,3 +69,7 @@ class OutboxPublisher:
         bodies = [message.body for message in messages]
         ids = [str(message.message_id) for message in messages]
         return await send_items(self._publisher, queue, bodies, ids, reply_to=self._reply_to)
+
+
+def _first_failure(not_sent: list[Exception | None]) -> Exception | None:
+    return next((reason for reason in not_sent if reason is not None), None)

@@ -24,11 +24,10 @@ class Settlement:
     event: asyncio.Event = field(default_factory=asyncio.Event)
     status: str | None = None
 
-    async def wait(self, seconds: float) -> bool:
-        """Whether the saga settled within `seconds`."""
+    async def wait(self, seconds: float) -> None:
+        """Until the saga settles, or `seconds` pass."""
         with suppress(TimeoutError):
             await asyncio.wait_for(self.event.wait(), seconds)
-        return self.event.is_set()
 
 
 class SettledWaiters:
