@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import asyncpg
 import httpx
@@ -11,6 +11,7 @@ import httpx
 from ops import namespace
 from ops.audit import TERMINAL, fetch
 from ops.system import System, SystemConfig, free_ports
+from tests import faulty
 from tests.infrastructure import Infrastructure
 from tests.polling import eventually
 
@@ -20,10 +21,17 @@ def order(order_id: str, quantity: int = 1, amount: float = 100, product: str = 
 
 
 class SagaApi:
-    """The orchestrator's HTTP API, as a user drives it."""
+    """The orchestrator's HTTP API, as a user drives it; `async with` closes its client however the
+    block ends."""
 
     def __init__(self, base_url: str) -> None:
         self.http = httpx.AsyncClient(base_url=base_url, timeout=10)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.http.aclose()
 
     async def start(self, body: dict[str, Any]) -> httpx.Response:
         return await self.http.post("/saga/start", json=body)
@@ -85,13 +93,15 @@ class Books:
 async def running_system(
     infra: Infrastructure, prefix: str, log_dir: Path, **overrides: Any
 ) -> AsyncIterator[System]:
-    """Starts the five services in their own databases and queues; removes both afterwards."""
+    """Starts the five services in their own databases and queues, each through the entry that
+    installs the faults its FAULT_* variables name; removes databases and queues afterwards."""
     config = SystemConfig(
         postgres_url=infra.postgres_url,
         amqp_url=infra.amqp_url,
         namespace=prefix,
         http_port=free_ports(overrides.get("orchestrators", 1)),
         log_dir=log_dir,
+        entry=faulty.__name__,
         **overrides,
     )
     system = System(config)

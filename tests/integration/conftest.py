@@ -6,7 +6,7 @@ import pytest
 
 from tests.infrastructure import Infrastructure
 from tests.integration.bus import Bus
-from tests.integration.harness import NO_FAULTS, Databases, Participant, ServiceDatabase, Worker
+from tests.integration.harness import Databases, Participant, ServiceDatabase, Worker
 from tests.integration.services import SERVICES, ServiceSpec
 
 
@@ -47,7 +47,6 @@ async def participant(
         # which is how the tests show that a command got no reply. Races are tested apart.
         prefetch=1,
         db_pool_size=4,
-        faults=NO_FAULTS,
     )
     worker = Worker(spec, settings, bus)
     await worker.start()
