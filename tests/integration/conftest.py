@@ -8,6 +8,7 @@ from tests.infrastructure import Infrastructure
 from tests.integration.bus import Bus
 from tests.integration.harness import Databases, Participant, ServiceDatabase, Worker
 from tests.integration.services import SERVICES, ServiceSpec
+from tests.settings import explicit
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +40,8 @@ async def db(databases: Databases, spec: ServiceSpec) -> ServiceDatabase:
 async def participant(
     spec: ServiceSpec, bus: Bus, db: ServiceDatabase, infra: Infrastructure
 ) -> AsyncIterator[Participant]:
-    settings = spec.settings_type(
+    settings = explicit(
+        spec.settings_type,
         database_url=db.url,
         amqp_url=infra.amqp_url,
         queue_prefix=bus.prefix,
