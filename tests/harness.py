@@ -1,6 +1,7 @@
 """Running the real system for a test: processes, an HTTP client for the API, and the services' books."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Self
@@ -90,6 +91,18 @@ class Books:
 
 
 @asynccontextmanager
+async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.Task[None]]:
+    """Runs `work` as a task during the block; if the block ends first (an assertion failed), the
+    task is cancelled and awaited, so that its clients close rather than run on."""
+    task = asyncio.create_task(work)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@asynccontextmanager
 async def running_system(
     infra: Infrastructure, prefix: str, log_dir: Path, **overrides: Any
 ) -> AsyncIterator[System]:
@@ -109,5 +122,7 @@ async def running_system(
         system.start_all()
         yield system
     finally:
-        system.stop_all()
-        await namespace.remove(config)
+        try:
+            system.stop_all()
+        finally:
+            await namespace.remove(config)

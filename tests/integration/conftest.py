@@ -3,7 +3,9 @@
 from collections.abc import AsyncIterator
 
 import pytest
+from aio_pika.abc import AbstractRobustConnection
 
+from shared import broker
 from tests.infrastructure import Infrastructure
 from tests.integration.bus import Bus
 from tests.integration.harness import Databases, Participant, ServiceDatabase, Worker
@@ -16,6 +18,12 @@ async def bus(infra: Infrastructure, run_id: str) -> AsyncIterator[Bus]:
     opened = await Bus.open(infra.amqp_url, f"{run_id}.", [spec.service for spec in SERVICES])
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+async def connection(infra: Infrastructure) -> AsyncIterator[AbstractRobustConnection]:
+    async with await broker.connect(infra.amqp_url) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="session")

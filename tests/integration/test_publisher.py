@@ -1,23 +1,13 @@
 """The publisher: a confirmed message arrives whole and persistent; one no queue takes fails its publish."""
 
-from collections.abc import AsyncIterator
-
 import aio_pika
 import pytest
 
 from shared import broker
 from tests import faulty
-from tests.infrastructure import Infrastructure
 from tests.integration.bus import next_message
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def connection(infra: Infrastructure) -> AsyncIterator[aio_pika.abc.AbstractRobustConnection]:
-    opened = await broker.connect(infra.amqp_url)
-    yield opened
-    await opened.close()
 
 
 async def test_a_published_message_arrives_persistent_with_its_id_and_headers(
