@@ -28,8 +28,6 @@ from shared.worker.handlers import CommandHandler, Handler, Outcome
 
 log = logging.getLogger(__name__)
 
-ENTRY = "tests.faulty"
-
 
 class Faults(BaseSettings):
     """The faults to install; all off by default."""
