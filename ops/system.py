@@ -51,6 +51,9 @@ class SystemConfig:
     log_dir: Path = Path(".run/logs")
     env: dict[str, str] = field(default_factory=dict)  # for every process
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # A module that starts each process as `python -m <entry> <package>` rather than `python -m
+    # <package>`: the tests start theirs through one that can install faults.
+    entry: str | None = None
 
     @property
     def services(self) -> list[str]:
@@ -68,6 +71,10 @@ class SystemConfig:
 
     def database_url(self, service: str) -> str:
         return with_database(self.postgres_url, f"{self.namespace}{package_of(service)}")
+
+    def command(self, service: str) -> list[str]:
+        entry = [self.entry] if self.entry else []
+        return [sys.executable, "-m", *entry, package_of(service)]
 
     def environment(self, service: str) -> dict[str, str]:
         env = {
@@ -95,7 +102,7 @@ class System:
     def start(self, service: str, env: dict[str, str] | None = None) -> None:
         with self.log_path(service).open("ab") as log:
             self.processes[service] = subprocess.Popen(
-                [sys.executable, "-m", package_of(service)],
+                self.config.command(service),
                 env={**self.config.environment(service), **(env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -12,7 +12,6 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, Abstrac
 from pamqp.commands import Basic
 
 from shared.retry import when_up
-from shared.settings import FaultSettings
 from shared.topology import dead_letter_queue
 
 log = logging.getLogger(__name__)
@@ -50,15 +49,14 @@ async def requeue(message: AbstractIncomingMessage) -> None:
 class Publisher:
     """Publishes persistent messages and returns only once the broker has confirmed them."""
 
-    def __init__(self, channel: AbstractRobustChannel, faults: FaultSettings) -> None:
+    def __init__(self, channel: AbstractRobustChannel) -> None:
         self._channel = channel
-        self._copies = 2 if faults.duplicate_publishes else 1
 
     @classmethod
-    async def open(cls, connection: AbstractRobustConnection, faults: FaultSettings) -> "Publisher":
+    async def open(cls, connection: AbstractRobustConnection) -> "Publisher":
         # A message no queue takes comes back and fails its publish, rather than passing as sent.
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        return cls(channel, faults)
+        return cls(channel)
 
     async def publish(
         self,
@@ -77,19 +75,18 @@ class Publisher:
             headers=dict(headers) if headers else None,
             reply_to=reply_to,
         )
-        for _ in range(self._copies):
-            if self._channel.is_closed:
-                # Fail now rather than wait for the reconnect: the caller has somewhere to leave
-                # the message (the outbox, a requeue) and other work to get on with.
-                raise aio_pika.exceptions.ChannelInvalidStateError(f"no channel to publish to {queue}")
-            channel = await self._channel.get_underlay_channel()
-            await channel.basic_publish(
-                body,
-                routing_key=queue,
-                properties=properties,
-                mandatory=True,
-                timeout=PUBLISH_TIMEOUT_SECONDS,
-            )
+        if self._channel.is_closed:
+            # Fail now rather than wait for the reconnect: the caller has somewhere to leave
+            # the message (the outbox, a requeue) and other work to get on with.
+            raise aio_pika.exceptions.ChannelInvalidStateError(f"no channel to publish to {queue}")
+        channel = await self._channel.get_underlay_channel()
+        await channel.basic_publish(
+            body,
+            routing_key=queue,
+            properties=properties,
+            mandatory=True,
+            timeout=PUBLISH_TIMEOUT_SECONDS,
+        )
 
     async def dead_letter(self, message: AbstractIncomingMessage, reason: str, prefix: str = "") -> None:
         """Moves a message the consumer cannot use to the dead-letter queue, with the reason, then acks."""

@@ -1,9 +1,10 @@
 """Running the real system for a test: processes, an HTTP client for the API, and the services' books."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import asyncpg
 import httpx
@@ -11,6 +12,7 @@ import httpx
 from ops import namespace
 from ops.audit import TERMINAL, fetch
 from ops.system import System, SystemConfig, free_ports
+from tests import faulty
 from tests.infrastructure import Infrastructure
 from tests.polling import eventually
 
@@ -20,10 +22,17 @@ def order(order_id: str, quantity: int = 1, amount: float = 100, product: str = 
 
 
 class SagaApi:
-    """The orchestrator's HTTP API, as a user drives it."""
+    """The orchestrator's HTTP API, as a user drives it; `async with` closes its client however the
+    block ends."""
 
     def __init__(self, base_url: str) -> None:
         self.http = httpx.AsyncClient(base_url=base_url, timeout=10)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.http.aclose()
 
     async def start(self, body: dict[str, Any]) -> httpx.Response:
         return await self.http.post("/saga/start", json=body)
@@ -82,16 +91,30 @@ class Books:
 
 
 @asynccontextmanager
+async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.Task[None]]:
+    """Runs `work` as a task during the block; if the block ends first (an assertion failed), the
+    task is cancelled and awaited, so that its clients close rather than run on."""
+    task = asyncio.create_task(work)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@asynccontextmanager
 async def running_system(
     infra: Infrastructure, prefix: str, log_dir: Path, **overrides: Any
 ) -> AsyncIterator[System]:
-    """Starts the five services in their own databases and queues; removes both afterwards."""
+    """Starts the five services in their own databases and queues, each through the entry that
+    installs the faults its FAULT_* variables name; removes databases and queues afterwards."""
     config = SystemConfig(
         postgres_url=infra.postgres_url,
         amqp_url=infra.amqp_url,
         namespace=prefix,
         http_port=free_ports(overrides.get("orchestrators", 1)),
         log_dir=log_dir,
+        entry=faulty.__name__,
         **overrides,
     )
     system = System(config)
@@ -99,5 +122,7 @@ async def running_system(
         system.start_all()
         yield system
     finally:
-        system.stop_all()
-        await namespace.remove(config)
+        try:
+            system.stop_all()
+        finally:
+            await namespace.remove(config)

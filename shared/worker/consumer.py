@@ -64,9 +64,7 @@ class CommandConsumer:
         if self._refuses(command):
             return None
         try:
-            reply = await self._inbox.execute(
-                command, handler.bind(payload), inject_fault=self._settings.faults.fails(command.command)
-            )
+            reply = await self._inbox.execute(command, handler.bind(payload))
         except RETRY_LATER as exc:
             log.warning("saga=%s step=%s requeued: %r", command.saga_id, command.step_id, exc)
             return exc
@@ -84,9 +82,6 @@ class CommandConsumer:
 
     def _refuses(self, command: CommandMessage) -> bool:
         """A command past its deadline is refused unseen: the orchestrator has given up on it."""
-        if self._settings.faults.drops(command.command):
-            log.warning("saga=%s step=%s dropped (fault injection)", command.saga_id, command.step_id)
-            return True
         if command.deadline < datetime.now(UTC):
             log.warning(
                 "saga=%s step=%s refused: deadline %s passed",

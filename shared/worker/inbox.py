@@ -36,9 +36,7 @@ class Inbox:
         self._pool = pool
         self._batcher: Batcher[Work, Reply] = Batcher(self._execute_many, key=lambda w: w.command.message_id)
 
-    async def execute(self, command: CommandMessage, handler: BoundHandler, *, inject_fault: bool) -> Reply:
-        if inject_fault:
-            return await execute(self._pool, command, handler, inject_fault=True)
+    async def execute(self, command: CommandMessage, handler: BoundHandler) -> Reply:
         return await self._batcher.submit(Work(command, handler))
 
     async def _execute_many(self, batch: list[Work]) -> list[Reply | Exception]:
@@ -53,7 +51,7 @@ class Inbox:
 
     async def _alone(self, work: Work) -> Reply | Exception:
         try:
-            return await execute(self._pool, work.command, work.handler, inject_fault=False)
+            return await execute(self._pool, work.command, work.handler)
         except RETRY_LATER as exc:
             return exc
 
@@ -65,13 +63,7 @@ class Inbox:
             return replies
 
 
-class InjectedFault(Exception):
-    """Raised for a command a test configured to fail."""
-
-
-async def execute(
-    pool: asyncpg.Pool, command: CommandMessage, handler: BoundHandler, *, inject_fault: bool
-) -> Reply:
+async def execute(pool: asyncpg.Pool, command: CommandMessage, handler: BoundHandler) -> Reply:
     """Applies the command once; a command seen before gets the reply it got the first time.
 
     The handler runs first and the inbox row goes in last, in the same transaction: a command
@@ -85,8 +77,6 @@ async def execute(
     async with pool.acquire() as conn:
         try:
             async with conn.transaction():
-                if inject_fault:
-                    raise InjectedFault(f"injected failure of {command.command}")
                 reply = _reply(command, await handler(conn, command.saga_id))
                 if not await _record(conn, [command], [reply]):
                     raise _SeenBefore

@@ -22,9 +22,8 @@ async def system(
 
 @pytest.fixture(scope="session")
 async def api(system: System) -> AsyncIterator[SagaApi]:
-    client = SagaApi(system.url())
-    yield client
-    await client.http.aclose()
+    async with SagaApi(system.url()) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ import json
 
 import aio_pika
 import pytest
+from aio_pika.abc import AbstractIncomingMessage
 
 from ops.system import System
 from shared.topology import command_queue, dead_letter_queue, reply_queue
@@ -13,41 +14,63 @@ from tests.polling import eventually, random_ref
 pytestmark = pytest.mark.e2e
 
 
-async def _dead_letters(system: System, marker: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
-    """Drains the dead-letter queue and returns the messages whose body carries `marker`."""
-    found = []
-    connection = await aio_pika.connect(system.config.amqp_url)
-    async with connection:
+async def _dead_letters(system: System, marker: str, count: int) -> list[AbstractIncomingMessage]:
+    """Takes messages from the dead-letter queue, acking each, until `count` of them carry `marker`;
+    returns those, or fails at the deadline. The queue is shared, so the others are taken too."""
+    found: list[AbstractIncomingMessage] = []
+    async with await aio_pika.connect(system.config.amqp_url) as connection:
         channel = await connection.channel()
         queue = await channel.get_queue(dead_letter_queue(system.config.queue_prefix), ensure=False)
-        while (message := await queue.get(fail=False, no_ack=True)) is not None:
-            if marker.encode() in message.body:
-                found.append(message)
+
+        async def take() -> int:
+            while (message := await queue.get(fail=False)) is not None:
+                if marker.encode() in message.body:
+                    found.append(message)
+                await message.ack()
+            return len(found)
+
+        await eventually(take, lambda taken: taken >= count)
+    assert len(found) == count, [message.body for message in found]
     return found
 
 
-def _reason(message: aio_pika.abc.AbstractIncomingMessage) -> str:
+async def _publish(system: System, queue: str, body: bytes) -> None:
+    async with await aio_pika.connect(system.config.amqp_url) as connection:
+        channel = await connection.channel()
+        await channel.default_exchange.publish(aio_pika.Message(body), routing_key=queue)
+
+
+def _reason(message: AbstractIncomingMessage) -> str:
     return str(message.headers["x-reason"])
 
 
+UNKNOWN_SAGA = "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003"
+
+
 @pytest.mark.parametrize(
-    ("queue", "body"),
+    ("queue", "body", "reason"),
     [
-        ("order", b"not json {marker}"),
-        ("payment", b'{{"wrong": "schema", "marker": "{marker}"}}'),
+        ("order", b"not json {marker}", "Invalid JSON: "),
+        ("payment", b'{{"wrong": "schema", "marker": "{marker}"}}', "validation errors for CommandMessage"),
         (
             "inventory",
             b'{{"messageId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f001",'
             b' "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f002", "stepId": "x", "command": "launchRocket",'
             b' "deadline": "2099-01-01T00:00:00Z", "payload": {{"m": "{marker}"}}}}',
+            "unknown command 'launchRocket'",
         ),
-        ("replies", b"not json either {marker}"),
+        ("replies", b"not json either {marker}", "Invalid JSON: "),
         (
             "replies",
             b'{{"success": true, "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003", "stepId": "createOrder",'
             b' "result": {{"m": "{marker}"}}, "error": null}}',
+            f"unknown saga {UNKNOWN_SAGA}",
         ),
-        ("replies", b'[{{"success": true}}, {{"m": "{marker}"}}]'),
+        (
+            "replies",
+            b'[{{"success": true}}, {{"m": "{marker}"}}]',
+            "invalid reply: 4 validation errors for Reply",
+        ),
     ],
     ids=[
         "not-json",
@@ -59,22 +82,17 @@ def _reason(message: aio_pika.abc.AbstractIncomingMessage) -> str:
     ],
 )
 async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
-    system: System, api: SagaApi, queue: str, body: bytes
+    system: System, api: SagaApi, queue: str, body: bytes, reason: str
 ) -> None:
     marker = random_ref("poison")
     prefix = system.config.queue_prefix
     name = reply_queue(prefix) if queue == "replies" else command_queue(queue, prefix)
-    connection = await aio_pika.connect(system.config.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        await channel.default_exchange.publish(
-            aio_pika.Message(body.decode().format(marker=marker).encode()), routing_key=name
-        )
 
-    dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 1)
+    await _publish(system, name, body.decode().format(marker=marker).encode())
 
-    assert _reason(dead[0])
-    assert dead[0].headers["x-original-queue"] == name
+    [dead] = await _dead_letters(system, marker, count=1)
+    assert reason in _reason(dead)
+    assert dead.headers["x-original-queue"] == name
     order_id = random_ref("order")
     await api.start(order(order_id))
     assert (await api.finished(order_id))["status"] == "COMPLETED"
@@ -91,16 +109,11 @@ async def test_a_reply_naming_an_unknown_command_is_dead_lettered(system: System
         "result": {"m": marker},
         "error": None,
     }
-    connection = await aio_pika.connect(system.config.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        await channel.default_exchange.publish(
-            aio_pika.Message(json.dumps(reply).encode()), routing_key=reply_queue(system.config.queue_prefix)
-        )
 
-    dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 1)
+    await _publish(system, reply_queue(system.config.queue_prefix), json.dumps(reply).encode())
 
-    assert "unknown command 'launchRocket'" in _reason(dead[0])
+    [dead] = await _dead_letters(system, marker, count=1)
+    assert _reason(dead) == "reply names unknown command 'launchRocket'"
     assert (await api.status(order_id))["status"] == "COMPLETED"
 
 
@@ -113,18 +126,14 @@ async def test_of_the_replies_one_message_carries_only_those_of_no_use_are_dead_
     late = {"success": True, "sagaId": saga_id, "stepId": "createOrder", "result": {}, "error": None}
     unknown_saga = {**late, "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004", "result": {"m": marker}}
     unknown_command = {**late, "stepId": "launchRocket", "result": {"m": marker}}
-    connection = await aio_pika.connect(system.config.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        body = json.dumps([late, unknown_saga, unknown_command]).encode()
-        await channel.default_exchange.publish(
-            aio_pika.Message(body), routing_key=reply_queue(system.config.queue_prefix)
-        )
+    body = json.dumps([late, unknown_saga, unknown_command]).encode()
 
-    dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 2)
+    await _publish(system, reply_queue(system.config.queue_prefix), body)
 
-    reasons = sorted(_reason(message) for message in dead)
-    assert "reply names unknown command 'launchRocket'" in reasons[0]
-    assert "unknown saga 6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004" in reasons[1]
-    assert sorted(json.loads(message.body)["stepId"] for message in dead) == ["createOrder", "launchRocket"]
+    dead = await _dead_letters(system, marker, count=2)
+    reasons = {json.loads(message.body)["stepId"]: _reason(message) for message in dead}
+    assert reasons == {
+        "createOrder": "unknown saga 6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004",
+        "launchRocket": "reply names unknown command 'launchRocket'",
+    }
     assert (await api.status(order_id))["status"] == "COMPLETED"

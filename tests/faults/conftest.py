@@ -9,7 +9,7 @@ import pytest
 
 from ops import traffic
 from ops.system import System
-from tests.harness import running_system
+from tests.harness import SagaApi, running_system
 from tests.infrastructure import Infrastructure
 from tests.polling import random_ref
 
@@ -42,3 +42,9 @@ def launch(infra: Infrastructure, run_id: str, tmp_path: Path) -> Launch:
 async def system(launch: Launch) -> AsyncIterator[System]:
     async with launch() as running:
         yield running
+
+
+@pytest.fixture
+async def api(system: System) -> AsyncIterator[SagaApi]:
+    async with SagaApi(system.url()) as client:
+        yield client

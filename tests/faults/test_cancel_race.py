@@ -13,9 +13,8 @@ from tests.harness import SagaApi
 pytestmark = pytest.mark.faults
 
 
-async def test_a_cancel_racing_completion_never_leaves_a_mix(system: System) -> None:
+async def test_a_cancel_racing_completion_never_leaves_a_mix(system: System, api: SagaApi) -> None:
     traffic = Traffic([system.url()], count=60, concurrency=10)
-    api = SagaApi(system.url())
     rng = random.Random(7)
     # Delays spread from none to well past a saga's length, so cancels land at every point
     # between the first step and the end, however fast this machine runs sagas today.
@@ -37,4 +36,3 @@ async def test_a_cancel_racing_completion_never_leaves_a_mix(system: System) -> 
         expected = {202: {"CANCELLED"}, 200: {"CANCELLED"}, 409: {"COMPLETED", "FAILED"}}[answer]
         assert final in expected, f"{order_id}: cancel answered {answer}, saga ended {final}"
     assert {202, 409} <= set(answers.values()), "the cancels should land both before and after the end"
-    await api.http.aclose()

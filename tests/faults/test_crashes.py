@@ -9,6 +9,7 @@ from ops.system import ORCHESTRATOR, WORKERS, System
 from ops.traffic import Traffic, in_flight, settled
 from shared.topology import replica_reply_queue
 from tests.faults.conftest import Launch
+from tests.harness import in_background
 from tests.polling import eventually
 
 pytestmark = pytest.mark.faults
@@ -16,12 +17,12 @@ pytestmark = pytest.mark.faults
 
 async def test_a_killed_orchestrator_carries_on_every_saga_after_restart(system: System) -> None:
     traffic = Traffic([system.url()])
-    load = asyncio.create_task(traffic.run())
-    await in_flight(traffic, 20)
+    async with in_background(traffic.run()) as load:
+        await in_flight(traffic, 20)
 
-    system.kill(ORCHESTRATOR)
-    await asyncio.to_thread(system.restart, ORCHESTRATOR)
-    await load
+        system.kill(ORCHESTRATOR)
+        await asyncio.to_thread(system.restart, ORCHESTRATOR)
+        await load
 
     books = await settled(system, traffic)
     assert books.violations == []
@@ -33,12 +34,12 @@ async def test_a_killed_worker_answers_redelivered_commands_from_its_inbox(
     system: System, worker: str
 ) -> None:
     traffic = Traffic([system.url()])
-    load = asyncio.create_task(traffic.run())
-    await in_flight(traffic, 20)
+    async with in_background(traffic.run()) as load:
+        await in_flight(traffic, 20)
 
-    system.kill(worker)
-    await asyncio.to_thread(system.restart, worker)
-    await load
+        system.kill(worker)
+        await asyncio.to_thread(system.restart, worker)
+        await load
 
     books = await settled(system, traffic)
     assert books.violations == []
@@ -51,11 +52,11 @@ async def test_two_replicas_share_sagas_and_one_finishes_the_others_when_killed(
     async with launch(env={"STEP_TIMEOUT_SECONDS": "600"}, orchestrators=2) as system:
         first, second = system.url(ORCHESTRATOR), system.url(f"{ORCHESTRATOR}-2")
         traffic = Traffic([first, second], count=80, concurrency=8)
-        load = asyncio.create_task(traffic.run())
-        await in_flight(traffic, 30)
+        async with in_background(traffic.run()) as load:
+            await in_flight(traffic, 30)
 
-        system.kill(f"{ORCHESTRATOR}-2")
-        await load
+            system.kill(f"{ORCHESTRATOR}-2")
+            await load
 
         books = await settled(system, traffic)
         assert books.violations == []

@@ -20,13 +20,13 @@ async def test_duplicated_messages_change_nothing_twice(launch: Launch) -> None:
 
         books = await settled(system, traffic)
         assert books.violations == []
+        assert books.terminal == traffic.count
 
-        api = SagaApi(system.url())
-        for order_id in traffic.accepted[:20]:
-            history = await api.history(order_id)
-            replies = Counter(e["command"] for e in history if e["type"] == "REPLY")
-            assert set(replies.values()) == {1}, f"{order_id} took a reply twice: {history}"
-        await api.http.aclose()
+        async with SagaApi(system.url()) as api:
+            for order_id in traffic.accepted[:20]:
+                history = await api.history(order_id)
+                replies = Counter(e["command"] for e in history if e["type"] == "REPLY")
+                assert set(replies.values()) == {1}, f"{order_id} took a reply twice: {history}"
 
 
 async def test_replicas_racing_on_one_saga_record_each_transition_once(launch: Launch) -> None:
@@ -38,11 +38,12 @@ async def test_replicas_racing_on_one_saga_record_each_transition_once(launch: L
             [system.url(ORCHESTRATOR), system.url(f"{ORCHESTRATOR}-2")], count=40, concurrency=10
         )
         await traffic.run()
-        await settled(system, traffic)
+        books = await settled(system, traffic)
+        assert books.violations == []
+        assert books.terminal == traffic.count
 
-        api = SagaApi(system.url())
-        histories = await asyncio.gather(*(api.history(order_id) for order_id in traffic.accepted))
+        async with SagaApi(system.url()) as api:
+            histories = await asyncio.gather(*(api.history(order_id) for order_id in traffic.accepted))
         for history in histories:
             states = [e["state"] for e in history if e["type"] == "STATE"]
             assert len(states) == len(set(states)), states
-        await api.http.aclose()

@@ -1,6 +1,5 @@
 """RabbitMQ or Postgres restarted mid-flight: every process reconnects by itself and carries on."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -8,6 +7,7 @@ import pytest
 from ops.servers import restart_postgres, restart_rabbitmq, restartable
 from ops.system import System
 from ops.traffic import Traffic, in_flight, settled
+from tests.harness import in_background
 from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.faults
@@ -20,11 +20,11 @@ async def test_sagas_survive_a_server_restart(
     if not restartable(infra.postgres_url, infra.amqp_url):
         pytest.skip("restarts only Postgres and RabbitMQ on this machine, through their own tools")
     traffic = Traffic([system.url()], count=80)
-    load = asyncio.create_task(traffic.run())
-    await in_flight(traffic, 20)
+    async with in_background(traffic.run()) as load:
+        await in_flight(traffic, 20)
 
-    await restart()
-    await load
+        await restart()
+        await load
 
     books = await settled(system, traffic, timeout=90)
     assert books.violations == []

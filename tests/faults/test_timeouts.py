@@ -15,8 +15,11 @@ UNDO_AFTER_SHIPPING = ["cancelShipment", "releaseStock", "cancelPayment", "cance
 
 
 async def test_a_silent_step_is_retried_then_compensated_including_itself(launch: Launch) -> None:
-    async with launch(service_env={"shipping-service": {"FAULT_DROP_COMMANDS": "createShipment"}}) as system:
-        api, books = SagaApi(system.url()), Books(system)
+    async with (
+        launch(service_env={"shipping-service": {"FAULT_DROP_COMMANDS": "createShipment"}}) as system,
+        SagaApi(system.url()) as api,
+    ):
+        books = Books(system)
         order_id = random_ref("order")
         await api.start(order(order_id, product=PRODUCT))
 
@@ -35,13 +38,12 @@ async def test_a_silent_step_is_retried_then_compensated_including_itself(launch
         commands = [e["command"] for e in history if e["type"] == "COMMAND"]
         assert commands[-4:] == UNDO_AFTER_SHIPPING
         assert await books.status("shipping-service", "shipments", order_id) == "VOIDED"
-        await api.http.aclose()
 
 
 async def test_a_command_that_arrives_after_its_deadline_is_refused_without_effect(launch: Launch) -> None:
     """Shipping is down while the saga gives up on it; the late createShipment must not ship."""
-    async with launch() as system:
-        api, books = SagaApi(system.url()), Books(system)
+    async with launch() as system, SagaApi(system.url()) as api:
+        books = Books(system)
         system.kill("shipping-service")
         order_id = random_ref("order")
         await api.start(order(order_id, product=PRODUCT))
@@ -57,12 +59,14 @@ async def test_a_command_that_arrives_after_its_deadline_is_refused_without_effe
         assert (await api.finished(order_id))["status"] == "FAILED"
         assert await books.status("shipping-service", "shipments", order_id) == "VOIDED"
         assert "RESUMED" in [e["type"] for e in await api.history(order_id)]
-        await api.http.aclose()
 
 
 async def test_a_failing_compensation_is_retried_then_parks_until_an_operator_retries(launch: Launch) -> None:
-    async with launch(service_env={"payment-service": {"FAULT_FAIL_COMMANDS": "cancelPayment"}}) as system:
-        api, books = SagaApi(system.url()), Books(system)
+    async with (
+        launch(service_env={"payment-service": {"FAULT_FAIL_COMMANDS": "cancelPayment"}}) as system,
+        SagaApi(system.url()) as api,
+    ):
+        books = Books(system)
         order_id = random_ref("order")
         before = await books.stock(PRODUCT)
         await api.start(order(order_id, quantity=11, product=PRODUCT))  # fails at shipping
@@ -82,4 +86,3 @@ async def test_a_failing_compensation_is_retried_then_parks_until_an_operator_re
         assert await books.status("payment-service", "payments", order_id) == "REFUNDED"
         assert await books.stock(PRODUCT) == before
         assert (await api.states(order_id))[-3:] == ["PAYMENT_CANCELLED", "ORDER_CANCELLED", "FAILED"]
-        await api.http.aclose()

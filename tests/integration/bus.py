@@ -33,14 +33,18 @@ class Bus:
     @classmethod
     async def open(cls, amqp_url: str, prefix: str, services: list[str]) -> "Bus":
         connection = await aio_pika.connect(amqp_url)
-        channel = await connection.channel(publisher_confirms=True)
-        bus = cls(amqp_url, connection, channel, prefix)
-        # Declared before any worker starts, so a command published early is kept, not lost.
-        bus._queues = [topology.command_queue(service, prefix) for service in services]
-        await topology.declare(channel, bus._queues, prefix)
-        bus._queues += [topology.reply_queue(prefix), topology.dead_letter_queue(prefix)]
-        await bus._listen(topology.reply_queue(prefix), bus._on_reply)
-        await bus._listen(topology.dead_letter_queue(prefix), bus._on_dead_letter)
+        try:
+            channel = await connection.channel(publisher_confirms=True)
+            bus = cls(amqp_url, connection, channel, prefix)
+            # Declared before any worker starts, so a command published early is kept, not lost.
+            bus._queues = [topology.command_queue(service, prefix) for service in services]
+            await topology.declare(channel, bus._queues, prefix)
+            bus._queues += [topology.reply_queue(prefix), topology.dead_letter_queue(prefix)]
+            await bus._listen(topology.reply_queue(prefix), bus._on_reply)
+            await bus._listen(topology.dead_letter_queue(prefix), bus._on_dead_letter)
+        except BaseException:
+            await connection.close()
+            raise
         return bus
 
     async def close(self) -> None:

@@ -3,11 +3,14 @@
 from collections.abc import AsyncIterator
 
 import pytest
+from aio_pika.abc import AbstractRobustConnection
 
+from shared import broker
 from tests.infrastructure import Infrastructure
 from tests.integration.bus import Bus
-from tests.integration.harness import NO_FAULTS, Databases, Participant, ServiceDatabase, Worker
+from tests.integration.harness import Databases, Participant, ServiceDatabase, Worker
 from tests.integration.services import SERVICES, ServiceSpec
+from tests.settings import explicit
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +18,12 @@ async def bus(infra: Infrastructure, run_id: str) -> AsyncIterator[Bus]:
     opened = await Bus.open(infra.amqp_url, f"{run_id}.", [spec.service for spec in SERVICES])
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+async def connection(infra: Infrastructure) -> AsyncIterator[AbstractRobustConnection]:
+    async with await broker.connect(infra.amqp_url) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +48,8 @@ async def db(databases: Databases, spec: ServiceSpec) -> ServiceDatabase:
 async def participant(
     spec: ServiceSpec, bus: Bus, db: ServiceDatabase, infra: Infrastructure
 ) -> AsyncIterator[Participant]:
-    settings = spec.settings_type(
+    settings = explicit(
+        spec.settings_type,
         database_url=db.url,
         amqp_url=infra.amqp_url,
         queue_prefix=bus.prefix,
@@ -47,7 +57,6 @@ async def participant(
         # which is how the tests show that a command got no reply. Races are tested apart.
         prefetch=1,
         db_pool_size=4,
-        faults=NO_FAULTS,
     )
     worker = Worker(spec, settings, bus)
     await worker.start()

@@ -1,6 +1,7 @@
 """A service under test: its own database, its worker running in this event loop, and the bus."""
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,15 +11,13 @@ import asyncpg
 
 from shared import database, topology
 from shared.contracts import CommandMessage, command_message_id
-from shared.settings import FaultSettings, ProcessSettings
+from shared.settings import ProcessSettings
 from shared.worker.handlers import Outcome
 from shared.worker.runtime import serve
+from tests.faulty import failing
 from tests.integration.bus import Bus
 from tests.integration.services import ServiceSpec, State
 from tests.polling import eventually
-
-# Spelled out so that FAULT_* variables in the environment cannot leak into these tests.
-NO_FAULTS = FaultSettings(duplicate_publishes=False, fail_commands="", drop_commands="")
 
 
 @dataclass
@@ -67,6 +66,7 @@ class Worker:
         self._bus = bus
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._failing: Collection[str] = ()
 
     async def start(self) -> None:
         self._stop = asyncio.Event()
@@ -75,7 +75,7 @@ class Worker:
             serve(
                 spec.service,
                 spec.package,
-                spec.handlers,
+                failing(spec.handlers, self._failing),
                 settings,
                 stop=self._stop,
                 setup=spec.setup(settings),
@@ -92,10 +92,12 @@ class Worker:
         # restarted worker would look ready before it is.
         await eventually(self._consumers, lambda count: count == 0)
 
-    async def restart(self, **changes: Any) -> None:
-        """Stops, then starts again with these settings changed (settings are frozen, as in a process)."""
+    async def restart(self, *, failing: Collection[str] = (), **changes: Any) -> None:
+        """Stops, then starts again with these settings changed (settings are frozen, as in a process)
+        and the handlers of the commands `failing` raising."""
         await self.stop()
         self.settings = self.settings.model_copy(update=changes)
+        self._failing = failing
         await self.start()
 
     async def _started(self) -> int:

@@ -43,9 +43,9 @@ async def test_a_batch_with_a_repeat_and_a_failing_handler_ends_as_if_each_ran_a
     repeated_message, repeated_handler = charges[0]
 
     replies = await asyncio.gather(
-        *(inbox.execute(message, handler, inject_fault=False) for message, handler in charges),
-        inbox.execute(repeated_message, repeated_handler, inject_fault=False),
-        inbox.execute(broken, _explodes, inject_fault=False),
+        *(inbox.execute(message, handler) for message, handler in charges),
+        inbox.execute(repeated_message, repeated_handler),
+        inbox.execute(broken, _explodes),
     )
 
     assert all(reply.success for reply in replies[:7])
@@ -66,7 +66,7 @@ async def test_commands_arriving_together_share_transactions(db: ServiceDatabase
     inbox = Inbox(db.pool)
     charges = [await _charge(db) for _ in range(20)]
 
-    replies = await asyncio.gather(*(inbox.execute(m, h, inject_fault=False) for m, h in charges))
+    replies = await asyncio.gather(*(inbox.execute(m, h) for m, h in charges))
 
     assert all(reply.success for reply in replies)
     # A row's xmin is the transaction that wrote it: fewer of them than commands means shared ones.

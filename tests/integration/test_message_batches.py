@@ -7,13 +7,12 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
-from aio_pika.abc import AbstractQueue
+from aio_pika.abc import AbstractQueue, AbstractRobustConnection
 
 from saga_orchestrator.persistence.sagas import OutboxMessage
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from shared import broker, database, json
 from shared.messages import message_body
-from shared.settings import FaultSettings
 from tests.infrastructure import Infrastructure
 from tests.integration.bus import next_message
 from tests.integration.harness import Participant, command
@@ -105,13 +104,11 @@ async def pool(infra: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def test_commands_ready_together_leave_in_one_message_per_command_queue(
-    infra: Infrastructure, run_id: str, pool: asyncpg.Pool
+    connection: AbstractRobustConnection, run_id: str, pool: asyncpg.Pool
 ) -> None:
-    connection = await broker.connect(infra.amqp_url)
     channel = await connection.channel()
     a, b = [await channel.declare_queue(f"{run_id}.{random_ref('commands')}", exclusive=True) for _ in "ab"]
-    faults = FaultSettings(duplicate_publishes=False, fail_commands="", drop_commands="")
-    outbox = OutboxPublisher(pool, await broker.Publisher.open(connection, faults), reply_to="replies-here")
+    outbox = OutboxPublisher(pool, await broker.Publisher.open(connection), reply_to="replies-here")
     first, second, third = (OutboxMessage(q.name, uuid4(), {"n": n}) for n, q in enumerate([a, b, a]))
 
     await outbox.publish([first, second, third], [1, 2, 3])
@@ -122,4 +119,3 @@ async def test_commands_ready_together_leave_in_one_message_per_command_queue(
     assert alone.message_id == str(second.message_id)
     assert together.reply_to == alone.reply_to == "replies-here"
     assert (await a.declare()).message_count == 0
-    await connection.close()

@@ -1,24 +1,13 @@
 """The publisher: a confirmed message arrives whole and persistent; one no queue takes fails its publish."""
 
-from collections.abc import AsyncIterator
-
 import aio_pika
 import pytest
 
 from shared import broker
-from shared.settings import FaultSettings
-from tests.infrastructure import Infrastructure
+from tests import faulty
+from tests.integration.bus import next_message
 
 pytestmark = pytest.mark.integration
-
-NO_FAULTS = FaultSettings(duplicate_publishes=False, fail_commands="", drop_commands="")
-
-
-@pytest.fixture
-async def connection(infra: Infrastructure) -> AsyncIterator[aio_pika.abc.AbstractRobustConnection]:
-    opened = await broker.connect(infra.amqp_url)
-    yield opened
-    await opened.close()
 
 
 async def test_a_published_message_arrives_persistent_with_its_id_and_headers(
@@ -26,7 +15,7 @@ async def test_a_published_message_arrives_persistent_with_its_id_and_headers(
 ) -> None:
     channel = await connection.channel()
     queue = await channel.declare_queue(f"{run_id}.publisher", exclusive=True)
-    publisher = await broker.Publisher.open(connection, NO_FAULTS)
+    publisher = await broker.Publisher.open(connection)
 
     await publisher.publish(queue.name, b'{"n": 1}', message_id="m-1", headers={"x-reason": "why"})
 
@@ -41,7 +30,22 @@ async def test_a_published_message_arrives_persistent_with_its_id_and_headers(
 async def test_a_message_no_queue_takes_fails_its_publish(
     connection: aio_pika.abc.AbstractRobustConnection, run_id: str
 ) -> None:
-    publisher = await broker.Publisher.open(connection, NO_FAULTS)
+    publisher = await broker.Publisher.open(connection)
 
     with pytest.raises(broker.BROKER_UNAVAILABLE):
         await publisher.publish(f"{run_id}.nobody-listens", b"{}", message_id="m-2")
+
+
+async def test_the_tests_duplicate_fault_sends_every_publish_twice(
+    connection: aio_pika.abc.AbstractRobustConnection, run_id: str
+) -> None:
+    """The fault the duplicate tests rely on: without it they would prove nothing."""
+    channel = await connection.channel()
+    queue = await channel.declare_queue(f"{run_id}.duplicated", exclusive=True)
+    with faulty.installed(faulty.Faults(duplicate_publishes=True), "order_service"):
+        publisher = await broker.Publisher.open(connection)
+        await publisher.publish(queue.name, b"{}", message_id="m-3")
+
+    first, second = await next_message(queue), await next_message(queue)
+    assert first.message_id == second.message_id == "m-3"
+    assert (await queue.declare()).message_count == 0

@@ -8,9 +8,8 @@ from uuid import uuid4
 import pytest
 
 from shared import json
-from shared.settings import FaultSettings
 from shared.topology import command_queue
-from tests.integration.harness import NO_FAULTS, Participant, command
+from tests.integration.harness import Participant, command
 from tests.integration.services import SERVICES, ServiceSpec, State
 from tests.polling import random_ref
 
@@ -154,10 +153,7 @@ async def test_an_injected_failure_is_answered_but_not_remembered(
     payload = await participant.arrange(random_ref("o"))
     message = command(spec.forward, payload)
     before = await participant.state(message.saga_id, payload)
-    failing = FaultSettings(
-        duplicate_publishes=False, fail_commands=f"other,{spec.forward}", drop_commands=""
-    )
-    await participant.worker.restart(faults=failing)
+    await participant.worker.restart(failing={"other", spec.forward})
 
     failed = await participant.call(message)
     assert failed["success"] is False
@@ -165,8 +161,39 @@ async def test_an_injected_failure_is_answered_but_not_remembered(
     assert await participant.state(message.saga_id, payload) == before
     assert not await participant.inbox_has(message)
 
-    await participant.worker.restart(faults=NO_FAULTS)
+    await participant.worker.restart()
     await participant.bus.send(spec.service, message)
     retried = (await participant.bus.replies_to(str(message.message_id), count=2))[1]
     assert retried["success"] is True
     assert statuses(await participant.state(message.saga_id, payload)) == [spec.done]
+
+
+async def test_fault_variables_switch_nothing_in_the_code_that_ships(
+    participant: Participant, spec: ServiceSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Faults are installed by the tests' own entry alone: a stray FAULT_* variable in a service's
+    environment fails no command and sends no reply twice."""
+    worker = participant.worker
+    environment = {
+        "DATABASE_URL": worker.settings.database_url,
+        "AMQP_URL": worker.settings.amqp_url,
+        "QUEUE_PREFIX": worker.settings.queue_prefix,
+        "PREFETCH": "1",
+        "DB_POOL_SIZE": "4",
+        "FAULT_FAIL_COMMANDS": spec.forward,
+        "FAULT_DUPLICATE_PUBLISHES": "true",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    await worker.stop()
+    worker.settings = spec.settings_type()  # from the environment, as its process reads them
+    await worker.start()
+    message = command(spec.forward, await participant.arrange(random_ref("o")))
+
+    reply = await participant.call(message)
+    # With one message at a time, the next reply comes after any second copy of the first.
+    after = await participant.call(command(spec.forward, await participant.arrange(random_ref("o"))))
+
+    assert reply["success"] is True
+    assert after["success"] is True
+    assert participant.bus.replies_so_far(str(message.message_id)) == [reply]

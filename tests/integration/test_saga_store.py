@@ -32,8 +32,10 @@ async def pool(infra: Infrastructure, run_id: str) -> AsyncIterator[asyncpg.Pool
     yield opened
     await opened.close()
     admin = await asyncpg.connect(infra.postgres_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{run_id}_saga_store" WITH (FORCE)')
-    await admin.close()
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{run_id}_saga_store" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 def _outbox(decision: Decision) -> list[OutboxMessage]:

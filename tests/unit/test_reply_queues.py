@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from saga_orchestrator.settings import Settings
 from shared.topology import command_queue, dead_letter_queue, is_reply_queue, replica_reply_queue, reply_queue
+from tests.settings import explicit
 
 pytestmark = pytest.mark.unit
 
@@ -33,11 +34,11 @@ def test_no_other_queue_is_a_reply_queue(name: str) -> None:
 
 
 def test_a_replica_is_named_after_its_host_and_process_unless_told() -> None:
-    assert Settings().replica == f"{socket.gethostname()}.{os.getpid()}"
-    assert Settings(replica="saga-orchestrator-2").replica == "saga-orchestrator-2"
+    assert explicit(Settings).replica == f"{socket.gethostname()}.{os.getpid()}"
+    assert explicit(Settings, replica="saga-orchestrator-2").replica == "saga-orchestrator-2"
 
 
 @pytest.mark.parametrize("name", ["", "a b", "a/b", "a#b"])
 def test_a_replica_name_that_would_not_make_a_plain_queue_name_is_refused(name: str) -> None:
     with pytest.raises(ValidationError, match="replica"):
-        Settings(replica=name)
+        explicit(Settings, replica=name)
