@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from ops import namespace
+from ops import database_access, namespace
 from ops.audit import TERMINAL, fetch
 from ops.system import System, SystemConfig, free_ports
 from tests.infrastructure import Infrastructure
@@ -85,17 +85,20 @@ class Books:
 async def running_system(
     infra: Infrastructure, prefix: str, log_dir: Path, **overrides: Any
 ) -> AsyncIterator[System]:
-    """Starts the five services in their own databases and queues; removes both afterwards."""
+    """Sets up the five services' databases and roles, starts them on their own queues; removes all
+    of it afterwards."""
     config = SystemConfig(
         postgres_url=infra.postgres_url,
         amqp_url=infra.amqp_url,
         namespace=prefix,
         http_port=free_ports(overrides.get("orchestrators", 1)),
         log_dir=log_dir,
+        database_passwords=log_dir / "database-passwords.env",
         **overrides,
     )
     system = System(config)
     try:
+        await database_access.set_up(config.postgres_url, config.database_logins())
         system.start_all()
         yield system
     finally:
