@@ -60,8 +60,8 @@ async def _databases_and_roles_named(postgres_url: str, prefix: str) -> list[str
     conn = await asyncpg.connect(postgres_url)
     try:
         rows = await conn.fetch(
-            "SELECT name FROM (SELECT datname AS name FROM pg_database UNION ALL SELECT rolname FROM pg_roles)"
-            " AS names WHERE starts_with(name, $1)",
+            "SELECT name FROM (SELECT datname AS name FROM pg_database"
+            " UNION ALL SELECT rolname FROM pg_roles) AS names WHERE starts_with(name, $1)",
             prefix,
         )
         return [row["name"] for row in rows]
