@@ -39,10 +39,12 @@ class Databases:
         self._run_id = run_id
         self._password = secrets.token_urlsafe(16)
         self._created: dict[str, ServiceDatabase] = {}
+        self._names: list[str] = []  # even those whose setup failed half way
 
     async def get(self, spec: ServiceSpec) -> ServiceDatabase:
         if spec.service not in self._created:
             login = Login(spec.package, f"{self._run_id}_{spec.service}", self._password)
+            self._names.append(login.role)
             await database_access.set_up(self._admin_url, [login])
             url = database_access.login_url(self._admin_url, login.role, login.password)
             self._created[spec.service] = ServiceDatabase(url, await database.open_pool(url, 8))
@@ -52,8 +54,7 @@ class Databases:
         for created in self._created.values():
             # Not close(): its connections may have died with a restarted server; FORCE ends any others.
             created.pool.terminate()
-        names = [f"{self._run_id}_{service}" for service in self._created]
-        await database_access.tear_down(self._admin_url, names)
+        await database_access.tear_down(self._admin_url, self._names)
 
 
 class Worker:

@@ -28,9 +28,11 @@ async def config(
     infra: Infrastructure, run_id: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[SystemConfig]:
     set_up = _config(infra, run_id, tmp_path_factory.mktemp("access") / "passwords.env")
-    await database_access.set_up(set_up.postgres_url, set_up.database_logins())
-    yield set_up
-    await namespace.drop_databases(set_up)
+    try:
+        await database_access.set_up(set_up.postgres_url, set_up.database_logins())
+        yield set_up
+    finally:
+        await namespace.drop_databases(set_up)
 
 
 async def _admin(infra: Infrastructure, sql: str, *args: object) -> list[asyncpg.Record]:
@@ -110,10 +112,11 @@ async def test_setting_up_again_changes_nothing_and_removing_leaves_no_database_
         "SELECT name FROM (SELECT datname AS name FROM pg_database UNION ALL SELECT rolname FROM pg_roles)"
     )
     named += " AS names WHERE starts_with(name, $1)"
-    for _ in range(2):
-        await database_access.set_up(config.postgres_url, config.database_logins())
-    assert len(await _admin(infra, named, config.namespace)) == 2 * len(PROCESSES)
-
-    await namespace.drop_databases(config)
+    try:
+        for _ in range(2):
+            await database_access.set_up(config.postgres_url, config.database_logins())
+        assert len(await _admin(infra, named, config.namespace)) == 2 * len(PROCESSES)
+    finally:
+        await namespace.drop_databases(config)
 
     assert await _admin(infra, named, config.namespace) == []

@@ -31,13 +31,14 @@ INPUT = {"orderId": "o-1", "productId": "p-1", "quantity": 1, "amount": 10.0}
 async def pool(infra: Infrastructure, run_id: str) -> AsyncIterator[asyncpg.Pool]:
     """The orchestrator's database, reached as its runtime role, as the orchestrator does."""
     login = Login("saga_orchestrator", f"{run_id}_saga_store", secrets.token_urlsafe(16))
-    await database_access.set_up(infra.postgres_url, [login])
-    opened = await database.open_pool(
-        database_access.login_url(infra.postgres_url, login.role, login.password), 12
-    )
-    yield opened
-    await opened.close()
-    await database_access.tear_down(infra.postgres_url, [login.role])
+    try:
+        await database_access.set_up(infra.postgres_url, [login])
+        url = database_access.login_url(infra.postgres_url, login.role, login.password)
+        opened = await database.open_pool(url, 12)
+        yield opened
+        await opened.close()
+    finally:
+        await database_access.tear_down(infra.postgres_url, [login.role])
 
 
 def _outbox(decision: Decision) -> list[OutboxMessage]:
