@@ -89,9 +89,9 @@ async def _settle(
         return
     # Every item runs to its end even if another raises; then the first unforeseen error is raised.
     outcomes = await asyncio.gather(*(take(item) for item in items), return_exceptions=True)
-    if unforeseen := next((o for o in outcomes if _unforeseen(o)), None):
-        raise unforeseen
-    if again := next((outcome for outcome in outcomes if isinstance(outcome, Exception)), None):
+    if again := next((outcome for outcome in outcomes if isinstance(outcome, BaseException)), None):
+        if unforeseen := next((outcome for outcome in outcomes if _unforeseen(outcome)), None):
+            raise unforeseen
         if isinstance(again, RETRY_LATER):
             await asyncio.sleep(RETRY_DELAY_SECONDS)
         await requeue(message)
