@@ -82,8 +82,8 @@ def _write_once(path: Path, text: str) -> None:
     """Writes the file unless it exists; of several writers at once, the first one's text stays."""
     path.parent.mkdir(parents=True, exist_ok=True)
     draft = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    draft.touch(mode=0o600, exist_ok=False)  # only its owner reads it, from the start
     draft.write_text(text)
-    draft.chmod(0o600)
     try:
         with suppress(FileExistsError):
             path.hardlink_to(draft)  # no reader ever sees a half-written file
