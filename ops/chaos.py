@@ -15,7 +15,7 @@ from pathlib import Path
 
 import asyncpg
 
-from ops import namespace, servers, traffic
+from ops import database_access, namespace, servers, traffic
 from ops.audit import Audit
 from ops.system import ORCHESTRATOR, System, SystemConfig
 from ops.traffic import Traffic, settled
@@ -116,6 +116,7 @@ async def chaos(sagas: int, rate: float, seed: int) -> int:
     await namespace.remove(config)
     system = System(config)
     try:
+        await database_access.set_up(config.postgres_url, config.database_logins())
         system.start_all()
         load = Traffic(
             [system.url(s) for s in config.services if ORCHESTRATOR in s],

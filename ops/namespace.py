@@ -1,10 +1,9 @@
-"""Removing a system's databases and queues, so a test or a benchmark starts from nothing."""
+"""Removing a system's databases, roles and queues, so a test or a benchmark starts from nothing."""
 
 import aio_pika
-import asyncpg
 
+from ops import database_access
 from ops.system import ORCHESTRATOR, WORKERS, SystemConfig
-from shared.database import with_database
 from shared.topology import command_queue, dead_letter_queue, replica_reply_queue, reply_queue
 
 SERVICES = ("order", "payment", "inventory", "shipping")
@@ -16,13 +15,9 @@ async def remove(config: SystemConfig) -> None:
 
 
 async def drop_databases(config: SystemConfig) -> None:
-    admin = await asyncpg.connect(with_database(config.postgres_url, "postgres"))
-    try:
-        for service in (*WORKERS, ORCHESTRATOR):
-            name = config.database_url(service).rsplit("/", 1)[1]
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    """Drops every process's database, and its login role with it."""
+    roles = [config.database_role(service) for service in (*WORKERS, ORCHESTRATOR)]
+    await database_access.tear_down(config.postgres_url, roles)
 
 
 async def delete_queues(config: SystemConfig) -> None:

@@ -1,11 +1,13 @@
 """`make run`: starts the five services on this machine and follows their logs until Ctrl-C."""
 
 import argparse
+import asyncio
 import signal
 import sys
 import time
 from pathlib import Path
 
+from ops import database_access
 from ops.system import ORCHESTRATOR, System, SystemConfig
 
 
@@ -49,6 +51,8 @@ def main() -> None:
         system.log_path(service).unlink(missing_ok=True)
     logs = LogFollower([system.log_path(s) for s in system.config.services])
     try:
+        config = system.config
+        asyncio.run(database_access.set_up(config.postgres_url, config.database_logins()))
         system.start_all()
         urls = ", ".join(system.url(s) for s in system.config.services if ORCHESTRATOR in s)
         print(f"ready: orchestrator at {urls}; logs in {system.config.log_dir}/", flush=True)

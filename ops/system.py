@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.database import with_database
+from ops import database_access
 
 WORKERS = ("order-service", "payment-service", "inventory-service", "shipping-service")
 ORCHESTRATOR = "saga-orchestrator"
@@ -49,6 +49,7 @@ class SystemConfig:
     orchestrators: int = 1
     http_port: int = 3000
     log_dir: Path = Path(".run/logs")
+    database_passwords: Path = Path(".run/database-passwords.env")  # written on first use
     env: dict[str, str] = field(default_factory=dict)  # for every process
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     # A module that starts each process as `python -m <entry> <package>` rather than `python -m
@@ -69,8 +70,20 @@ class SystemConfig:
         """Prefixes every queue name, so that a namespaced system keeps to its own queues."""
         return f"{self.namespace}." if self.namespace else ""
 
+    def database_role(self, service: str) -> str:
+        """The process's login role, and the name of the one database it may use."""
+        return f"{self.namespace}{package_of(service)}"
+
+    def database_logins(self) -> list[database_access.Login]:
+        """Every process's login; the setup step creates them, with their databases."""
+        passwords = database_access.passwords(self.database_passwords, os.environ)
+        roles = {package_of(s): self.database_role(s) for s in (*WORKERS, ORCHESTRATOR)}
+        return [database_access.Login(package, role, passwords[package]) for package, role in roles.items()]
+
     def database_url(self, service: str) -> str:
-        return with_database(self.postgres_url, f"{self.namespace}{package_of(service)}")
+        """The process's own database, logged in as its own role."""
+        login = next(login for login in self.database_logins() if login.package == package_of(service))
+        return database_access.login_url(self.postgres_url, login.role, login.password)
 
     def command(self, service: str) -> list[str]:
         entry = [self.entry] if self.entry else []

@@ -2,14 +2,18 @@
 together. Each item is taken on its own; the message is settled once, for all of them."""
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextlib import suppress
+from typing import Any, TypeGuard
 
 from aio_pika.abc import AbstractIncomingMessage
 
 from shared import json
 from shared.broker import BROKER_UNAVAILABLE, Publisher, requeue
 from shared.database import RETRY_LATER
+
+log = logging.getLogger(__name__)
 
 # Before a message whose items met a database outage is put back, so that it does not spin.
 RETRY_DELAY_SECONDS = 1.0
@@ -56,14 +60,38 @@ async def take_items(
 ) -> None:
     """Takes every item the message carries, then settles the message: puts it back if any item
     must be tried again (those done are then taken again, which changes nothing); else
-    dead-letters the items of no use (the message itself, if it carried only that one) and acks."""
+    dead-letters the items of no use (the message itself, if it carried only that one) and acks.
+
+    Whatever raises unforeseen puts the message back as a failed delivery rather than leave it
+    unacked, holding a prefetch slot for good: the queue's delivery limit then dead-letters a
+    message that keeps failing."""
+    try:
+        await _settle(message, take, publisher, prefix)
+    except Exception:
+        log.exception(
+            "message %s from %s put back after an unexpected error", message.message_id, message.routing_key
+        )
+        with suppress(*BROKER_UNAVAILABLE):
+            # A reject, not a nack: from RabbitMQ 4.3 only a reject counts towards the limit.
+            await message.reject(requeue=True)
+
+
+async def _settle(
+    message: AbstractIncomingMessage,
+    take: Callable[[Any], Awaitable[ItemOutcome]],
+    publisher: Publisher,
+    prefix: str,
+) -> None:
     try:
         items = items_in(message.body)
     except ValueError as exc:
         await publisher.dead_letter(message, str(exc), prefix)
         return
-    outcomes = await asyncio.gather(*(take(item) for item in items))
-    if again := next((outcome for outcome in outcomes if isinstance(outcome, Exception)), None):
+    # Every item runs to its end even if another raises; then the first unforeseen error is raised.
+    outcomes = await asyncio.gather(*(take(item) for item in items), return_exceptions=True)
+    if again := next((outcome for outcome in outcomes if isinstance(outcome, BaseException)), None):
+        if unforeseen := next((outcome for outcome in outcomes if _unforeseen(outcome)), None):
+            raise unforeseen
         if isinstance(again, RETRY_LATER):
             await asyncio.sleep(RETRY_DELAY_SECONDS)
         await requeue(message)
@@ -75,3 +103,8 @@ async def take_items(
     for item, why in rejected:
         await publisher.dead_letter_part(message, json.dumps(item), why, prefix)
     await message.ack()
+
+
+def _unforeseen(outcome: ItemOutcome | BaseException) -> TypeGuard[BaseException]:
+    """Raised, not returned: what an item returns to be tried again is an outage of one of these."""
+    return isinstance(outcome, BaseException) and not isinstance(outcome, (*RETRY_LATER, *BROKER_UNAVAILABLE))

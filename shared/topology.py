@@ -8,6 +8,18 @@ from aiormq.abc import FieldTable
 
 QUORUM: FieldTable = {"x-queue-type": "quorum"}
 
+# A message handed back this many times goes to the dead letters, so one that keeps failing does not
+# come back for ever. Explicit: before RabbitMQ 4 a quorum queue has no limit (from 4 the default is
+# 20). Before 4.3 every return counts, a put-back through a database outage too (about one a second):
+# such a message is dead-lettered after about this many seconds, and its step's deadline sends the
+# command again.
+DELIVERY_LIMIT = 20
+
+# The dead letters' own queue has nowhere further to send a message, and there a return is someone
+# reading it (the management UI's "get messages" puts it back), not a failure: explicit and high,
+# since from RabbitMQ 4 the default of 20 would drop a message read that often.
+DEAD_LETTERS_DELIVERY_LIMIT = 1_000_000
+
 # A replica's own reply queue outlives the replica by this long, far past any handover time, so
 # the replies left in it have moved on when it goes. One that arrives in its very last moment goes
 # with it; its step's deadline then sends the command again, and the inbox answers once more.
@@ -38,12 +50,17 @@ def dead_letter_queue(prefix: str = "") -> str:
 
 
 def arguments(name: str, prefix: str = "") -> FieldTable:
-    """Quorum; and for every queue but the dead letters' own, where a message goes that the broker
-    gives up on (a quorum queue's delivery limit, on by default since RabbitMQ 4), so none vanishes."""
+    """Quorum, with a delivery limit; and for every queue but the dead letters' own, where a message
+    goes that the broker gives up on, so none vanishes."""
     dead_letters = dead_letter_queue(prefix)
     if name == dead_letters:
-        return QUORUM
-    return {**QUORUM, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dead_letters}
+        return {**QUORUM, "x-delivery-limit": DEAD_LETTERS_DELIVERY_LIMIT}
+    return {
+        **QUORUM,
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": dead_letters,
+    }
 
 
 async def declare_queue(channel: AbstractChannel, name: str, prefix: str = "") -> AbstractQueue:
@@ -73,6 +90,7 @@ async def declare_replica_reply_queue(
     """
     arguments: FieldTable = {
         **QUORUM,
+        "x-delivery-limit": DELIVERY_LIMIT,
         "x-message-ttl": round(handover_seconds * 1000),
         "x-expires": QUEUE_EXPIRY_SECONDS * 1000,
         "x-dead-letter-exchange": "",

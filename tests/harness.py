@@ -9,7 +9,7 @@ from typing import Any, Self
 import asyncpg
 import httpx
 
-from ops import namespace
+from ops import database_access, namespace
 from ops.audit import TERMINAL, fetch
 from ops.system import System, SystemConfig, free_ports
 from tests import faulty
@@ -106,8 +106,8 @@ async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[asynci
 async def running_system(
     infra: Infrastructure, prefix: str, log_dir: Path, **overrides: Any
 ) -> AsyncIterator[System]:
-    """Starts the five services in their own databases and queues, each through the entry that
-    installs the faults its FAULT_* variables name; removes databases and queues afterwards."""
+    """Sets up the five services' databases and roles, starts each on its own queues through the
+    entry that installs the faults its FAULT_* variables name; removes all of it afterwards."""
     config = SystemConfig(
         postgres_url=infra.postgres_url,
         amqp_url=infra.amqp_url,
@@ -115,10 +115,12 @@ async def running_system(
         http_port=free_ports(overrides.get("orchestrators", 1)),
         log_dir=log_dir,
         entry=faulty.__name__,
+        database_passwords=log_dir / "database-passwords.env",
         **overrides,
     )
     system = System(config)
     try:
+        await database_access.set_up(config.postgres_url, config.database_logins())
         system.start_all()
         yield system
     finally:

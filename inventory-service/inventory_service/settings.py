@@ -4,6 +4,6 @@ from shared.settings import ProcessSettings
 
 
 class Settings(ProcessSettings):
-    database_url: str = "postgresql://root@127.0.0.1:5432/inventory_service"
+    database_url: str = "postgresql://inventory_service@127.0.0.1:5432/inventory_service"
     # The stock a fresh database starts with (env INVENTORY_SEED); existing stock is never reset.
     inventory_seed: str = "item-001=100,item-002=5,item-003=0"

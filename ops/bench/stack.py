@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from ops import namespace
+from ops import database_access, namespace
 from ops.bench.options import PRODUCT, SEED_STOCK, Options
 from ops.system import ORCHESTRATOR, WORKERS, System, SystemConfig, free_ports, package_of
 from shared.database import database_name
@@ -43,6 +43,7 @@ async def fresh_system(options: Options, orchestrators: int) -> AsyncIterator[Ta
     for service in config.services:
         system.log_path(service).unlink(missing_ok=True)
     try:
+        await database_access.set_up(config.postgres_url, config.database_logins())
         await asyncio.to_thread(system.start_all)
         urls = [system.url(s) for s in config.services if s.startswith(ORCHESTRATOR)]
         pids = {service: process.pid for service, process in system.processes.items()}

@@ -4,4 +4,4 @@ from shared.settings import ProcessSettings
 
 
 class Settings(ProcessSettings):
-    database_url: str = "postgresql://root@127.0.0.1:5432/payment_service"
+    database_url: str = "postgresql://payment_service@127.0.0.1:5432/payment_service"

@@ -27,7 +27,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logs.configure("saga_orchestrator", settings.log_level)
         log = logs.lifecycle("saga_orchestrator")
-        await database.prepare(settings.database_url, ["saga_orchestrator"])
         pool = await database.open_pool(settings.database_url, settings.db_pool_size)
         connection = await broker.connect(settings.amqp_url)
         publisher = await broker.Publisher.open(connection)

@@ -10,7 +10,7 @@ from shared.settings import ProcessSettings
 
 
 class Settings(ProcessSettings):
-    database_url: str = "postgresql://root@127.0.0.1:5432/saga_orchestrator"
+    database_url: str = "postgresql://saga_orchestrator@127.0.0.1:5432/saga_orchestrator"
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     db_pool_size: int = Field(default=16, ge=1)

@@ -1,4 +1,4 @@
-"""Starts a worker: prepare its database, declare its queues, consume until told to stop."""
+"""Starts a worker: open its pool, declare its queues, consume until told to stop."""
 
 import asyncio
 import signal
@@ -25,7 +25,7 @@ def run_worker(
     settings: ProcessSettings,
     setup: Setup | None = None,
 ) -> None:
-    """Runs the worker as a process until SIGTERM or SIGINT; `setup` runs once the database is migrated."""
+    """Runs the worker as a process until SIGTERM or SIGINT; `setup` runs once the pool is open."""
     # Logging is process-wide, so only the process entry configures it, not `serve`.
     logs.configure(package, settings.log_level)
     uvloop.run(_serve_until_signalled(service, package, handlers, settings, setup))
@@ -56,7 +56,6 @@ async def serve(
 ) -> None:
     """Consumes the service's command queue until `stop` is set, then releases broker and pool."""
     log = logs.lifecycle(package)
-    await database.prepare(settings.database_url, ["shared", package])
     async with AsyncExitStack() as resources:
         pool = await database.open_pool(settings.database_url, settings.db_pool_size)
         resources.push_async_callback(pool.close)

@@ -53,13 +53,17 @@ async def test_a_small_bench_measures_both_systems_balances_their_books_and_clea
     assert all(run["balanced"] and not run["problems"] for run in results["runs"])
     assert all(run["write_transactions_per_saga"] > 0 for run in results["runs"])
     assert (out / "throughput-latency.png").read_bytes().startswith(b"\x89PNG")
-    assert await _databases_named(infra.postgres_url, namespace) == []
+    assert await _databases_and_roles_named(infra.postgres_url, namespace) == []
 
 
-async def _databases_named(postgres_url: str, prefix: str) -> list[str]:
+async def _databases_and_roles_named(postgres_url: str, prefix: str) -> list[str]:
     conn = await asyncpg.connect(postgres_url)
     try:
-        rows = await conn.fetch("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", prefix)
-        return [row["datname"] for row in rows]
+        rows = await conn.fetch(
+            "SELECT name FROM (SELECT datname AS name FROM pg_database"
+            " UNION ALL SELECT rolname FROM pg_roles) AS names WHERE starts_with(name, $1)",
+            prefix,
+        )
+        return [row["name"] for row in rows]
     finally:
         await conn.close()

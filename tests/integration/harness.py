@@ -1,6 +1,7 @@
 """A service under test: its own database, its worker running in this event loop, and the bus."""
 
 import asyncio
+import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,8 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from ops import database_access
+from ops.database_access import Login
 from shared import database, topology
 from shared.contracts import CommandMessage, command_message_id
 from shared.settings import ProcessSettings
@@ -27,34 +30,30 @@ class ServiceDatabase:
 
 
 class Databases:
-    """One fresh database per service for this run, migrated on first use, dropped at the end."""
+    """One fresh database per service for this run, set up on first use as the setup step does, with
+    the service's login role; both dropped at the end."""
 
     def __init__(self, admin_url: str, run_id: str) -> None:
         self._admin_url = admin_url
         self._run_id = run_id
+        self._password = secrets.token_urlsafe(16)
         self._created: dict[str, ServiceDatabase] = {}
+        self._names: list[str] = []  # even those whose setup failed half way
 
     async def get(self, spec: ServiceSpec) -> ServiceDatabase:
         if spec.service not in self._created:
-            name = f"{self._run_id}_{spec.service}"
-            await self._admin(f'CREATE DATABASE "{name}"')
-            url = database.with_database(self._admin_url, name)
-            await database.migrate(url, ["shared", spec.package])
+            login = Login(spec.package, f"{self._run_id}_{spec.service}", self._password)
+            self._names.append(login.role)
+            await database_access.set_up(self._admin_url, [login])
+            url = database_access.login_url(self._admin_url, login.role, login.password)
             self._created[spec.service] = ServiceDatabase(url, await database.open_pool(url, 8))
         return self._created[spec.service]
 
     async def drop_all(self) -> None:
-        for service, created in self._created.items():
+        for created in self._created.values():
             # Not close(): its connections may have died with a restarted server; FORCE ends any others.
             created.pool.terminate()
-            await self._admin(f'DROP DATABASE IF EXISTS "{self._run_id}_{service}" WITH (FORCE)')
-
-    async def _admin(self, sql: str) -> None:
-        conn = await database.connect_when_up(self._admin_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
+        await database_access.tear_down(self._admin_url, self._names)
 
 
 class Worker:

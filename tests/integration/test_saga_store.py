@@ -2,6 +2,7 @@
 a batch of decisions writes each saga that is still current, and only those."""
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -9,6 +10,8 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
+from ops import database_access
+from ops.database_access import Login
 from saga_orchestrator.engine.definition import RetryPolicy
 from saga_orchestrator.engine.machine import Engine, ReplyArrived
 from saga_orchestrator.engine.state import Decision
@@ -26,16 +29,16 @@ INPUT = {"orderId": "o-1", "productId": "p-1", "quantity": 1, "amount": 10.0}
 
 @pytest.fixture
 async def pool(infra: Infrastructure, run_id: str) -> AsyncIterator[asyncpg.Pool]:
-    url = database.with_database(infra.postgres_url, f"{run_id}_saga_store")
-    await database.prepare(url, ["saga_orchestrator"])
-    opened = await database.open_pool(url, 12)
-    yield opened
-    await opened.close()
-    admin = await asyncpg.connect(infra.postgres_url)
+    """The orchestrator's database, reached as its runtime role, as the orchestrator does."""
+    login = Login("saga_orchestrator", f"{run_id}_saga_store", secrets.token_urlsafe(16))
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{run_id}_saga_store" WITH (FORCE)')
+        await database_access.set_up(infra.postgres_url, [login])
+        url = database_access.login_url(infra.postgres_url, login.role, login.password)
+        opened = await database.open_pool(url, 12)
+        yield opened
+        await opened.close()
     finally:
-        await admin.close()
+        await database_access.tear_down(infra.postgres_url, [login.role])
 
 
 def _outbox(decision: Decision) -> list[OutboxMessage]:

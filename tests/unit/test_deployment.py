@@ -2,6 +2,7 @@
 
 import fnmatch
 import json
+import re
 import shlex
 from pathlib import Path
 from typing import Any, cast
@@ -10,6 +11,7 @@ import pytest
 import yaml
 from aio_pika.abc import AbstractChannel
 
+from ops.database_access import DATABASES, password_variable
 from shared import topology
 
 pytestmark = pytest.mark.unit
@@ -24,6 +26,7 @@ FOLDERS = [
 ]
 WORKERS = ["order", "payment", "inventory", "shipping"]
 INFRASTRUCTURE = ["postgres", "rabbitmq"]
+SETUP = "database-setup"  # the one-shot setup step, built from ops/
 
 
 def _services() -> dict[str, Any]:
@@ -64,9 +67,9 @@ def _copied(folder: str) -> set[str]:
     return sources
 
 
-def test_the_built_services_are_the_deployable_folders() -> None:
+def test_the_built_services_are_the_deployable_folders_and_the_setup_step() -> None:
     built = {name for name, service in _services().items() if "build" in service}
-    assert built == set(FOLDERS)
+    assert built == {*FOLDERS, SETUP}
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
@@ -103,7 +106,7 @@ def test_dockerfile_runs_as_a_non_root_user(folder: str) -> None:
 def test_dockerignore_keeps_what_the_images_copy() -> None:
     lines = (ROOT / ".dockerignore").read_text().splitlines()
     patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    needed = ["pyproject.toml", "shared", "shared/__init__.py", *FOLDERS]
+    needed = ["pyproject.toml", "shared", "shared/__init__.py", "ops", *FOLDERS]
     ignored = [path for path in needed for p in patterns if fnmatch.fnmatch(path, p)]
     assert ignored == []
     assert {".venv", ".git"} <= set(patterns)
@@ -168,3 +171,57 @@ async def test_broker_definitions_declare_exactly_the_topology_queues() -> None:
         assert queue["auto_delete"] is False
         assert queue["arguments"]["x-queue-type"] == "quorum"
         assert {key: queue[key] for key in options} == options
+
+
+def test_the_setup_step_runs_once_from_ops_with_every_packages_migrations() -> None:
+    setup = _services()[SETUP]
+    assert (ROOT / setup["build"]["context"]).resolve() == ROOT
+    assert setup["build"]["dockerfile"] == "ops/Dockerfile"
+    assert setup["restart"] == "no"
+    assert setup["depends_on"]["postgres"]["condition"] == "service_healthy"
+    (cmd,) = _arguments("ops", "CMD")
+    assert json.loads(cmd) == ["python", "-m", "ops.database_access"]
+    assert {"pyproject.toml", "shared", "ops", *FOLDERS} <= _copied("ops")
+    assert _arguments("ops", "USER")[-1].split(":")[0] not in {"root", "0"}
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_service_starts_once_the_setup_step_has_completed(folder: str) -> None:
+    assert _services()[folder]["depends_on"][SETUP]["condition"] == "service_completed_successfully"
+
+
+# A process's DATABASE_URL in compose: its own role, its password from `.env`, its own database.
+LOGIN = re.compile(
+    r"postgresql://(?P<role>\w+):\$\{(?P<password>\w+):\?[^}]*\}@postgres:5432/(?P<database>\w+)"
+)
+
+
+def test_every_process_has_a_database_and_each_logs_in_as_its_own_role() -> None:
+    assert set(DATABASES) == {_package(folder) for folder in FOLDERS}
+    for folder in FOLDERS:
+        login = LOGIN.fullmatch(_services()[folder]["environment"]["DATABASE_URL"])
+        assert login is not None, f"{folder} does not log in with a role and a password from .env"
+        package = _package(folder)
+        assert login.groupdict() == {
+            "role": package,
+            "password": password_variable(package),
+            "database": package,
+        }
+
+
+def test_the_setup_step_gets_the_owner_and_every_processs_password() -> None:
+    environment = _services()[SETUP]["environment"]
+    passwords = {password_variable(package) for package in DATABASES}
+    assert set(environment) == {"POSTGRES_URL", *passwords}
+    for variable in passwords:
+        assert environment[variable].startswith(f"${{{variable}:?")
+    assert _services()["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+
+
+def test_every_variable_compose_requires_is_in_the_env_example_and_env_stays_local() -> None:
+    required = set(re.findall(r"\$\{(\w+):\?", (ROOT / "docker-compose.yml").read_text()))
+    example = (ROOT / ".env.example").read_text().splitlines()
+    documented = {line.split("=", 1)[0] for line in example if "=" in line and not line.startswith("#")}
+    assert required and required <= documented
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
+    assert ".env" in (ROOT / ".dockerignore").read_text().splitlines()

@@ -1,0 +1,44 @@
+"""The processes' database passwords: generated once into a file, or taken from the environment; and
+the URL each process logs in with."""
+
+from pathlib import Path
+
+import pytest
+
+from ops.database_access import DATABASES, login_url, password_variable, passwords
+
+pytestmark = pytest.mark.unit
+
+
+def test_passwords_are_generated_once_into_a_file_only_its_owner_reads(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "passwords.env"
+
+    first = passwords(path, {})
+
+    assert set(first) == set(DATABASES)
+    assert len(set(first.values())) == len(DATABASES)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert passwords(path, {}) == first
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_the_environment_wins_and_with_every_password_there_no_file_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "passwords.env"
+    environ = {password_variable(package): f"{package}-secret" for package in DATABASES}
+
+    assert passwords(path, environ) == {package: f"{package}-secret" for package in DATABASES}
+    assert not path.exists()
+    one = {password_variable("order_service"): "from-env"}
+    assert passwords(path, one)["order_service"] == "from-env"
+    assert passwords(path, {})["order_service"] != "from-env"
+
+
+def test_a_login_url_keeps_the_server_and_options_but_names_the_role_and_its_database() -> None:
+    owner = "postgresql://root:owner-secret@db.example:6432/postgres?sslmode=verify-full"
+
+    url = login_url(owner, "t1_order_service", "p@ss/word:")
+
+    assert (
+        url
+        == "postgresql://t1_order_service:p%40ss%2Fword%3A@db.example:6432/t1_order_service?sslmode=verify-full"
+    )
