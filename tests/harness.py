@@ -20,10 +20,11 @@ def order(order_id: str, quantity: int = 1, amount: float = 100, product: str = 
 
 
 class SagaApi:
-    """The orchestrator's HTTP API, as a user drives it."""
+    """The orchestrator's HTTP API, as a user drives it; with `key`, as the caller that key names."""
 
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=10)
+    def __init__(self, base_url: str, key: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=10, headers=headers)
 
     async def start(self, body: dict[str, Any]) -> httpx.Response:
         return await self.http.post("/saga/start", json=body)
