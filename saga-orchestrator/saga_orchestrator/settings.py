@@ -2,10 +2,11 @@
 
 import os
 import socket
+import sys
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, PrivateAttr, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from saga_orchestrator.api.keys import ApiKeys, entries, is_loopback
@@ -66,3 +67,17 @@ class Settings(ProcessSettings):
             backoff_base=self.backoff_base_seconds,
             backoff_cap=self.backoff_cap_seconds,
         )
+
+
+def from_environment() -> Settings:
+    """The settings, or an exit that names each problem (never a value: it may hold a key)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(_problem(error["loc"], error["msg"]) for error in exc.errors())
+        sys.exit(f"saga_orchestrator cannot start: {problems}")
+
+
+def _problem(where: tuple[int | str, ...], message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(map(str, where)).upper()}: {message}" if where else message
