@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.resources = Resources(pool=pool, broker=connection, runner=runner, settled=settled)
         gc_tuning.tune_for_service()
-        access = f"{len(settings.keys)} API keys" if settings.keys else "authentication off"
+        access = f"API keys: {len(settings.keys)}" if settings.keys else "authentication off"
         log.info(
             "ready: serving on %s:%d (%s), replies to %s",
             settings.http_host,
