@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ops import database_access
 from ops.system import ORCHESTRATOR, System, SystemConfig
+from saga_orchestrator import settings as orchestrator
 
 
 class LogFollower:
@@ -46,6 +47,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orchestrators", type=int, default=1, help="orchestrator replicas")
     args = parser.parse_args()
+    # What the orchestrators will read, as they inherit this environment: a bad key stops us here.
+    keys = orchestrator.from_environment().keys
     system = System(SystemConfig(orchestrators=args.orchestrators))
     for service in system.config.services:
         system.log_path(service).unlink(missing_ok=True)
@@ -56,6 +59,8 @@ def main() -> None:
         system.start_all()
         urls = ", ".join(system.url(s) for s in system.config.services if ORCHESTRATOR in s)
         print(f"ready: orchestrator at {urls}; logs in {system.config.log_dir}/", flush=True)
+        if not keys:
+            print("authentication is off: no API_KEYS, so the API answers anyone on this machine", flush=True)
         logs.follow()
     except KeyboardInterrupt:
         pass

@@ -22,11 +22,12 @@ def order(order_id: str, quantity: int = 1, amount: float = 100, product: str = 
 
 
 class SagaApi:
-    """The orchestrator's HTTP API, as a user drives it; `async with` closes its client however the
-    block ends."""
+    """The orchestrator's HTTP API, as a user drives it; with `key`, as the caller that key names;
+    `async with` closes its client however the block ends."""
 
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=10)
+    def __init__(self, base_url: str, key: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=10, headers=headers)
 
     async def __aenter__(self) -> Self:
         return self

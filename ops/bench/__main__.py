@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--orchestrators", type=int, nargs="+", choices=(1, 2), default=[1], help=replicas)
     running = f"a running system's orchestrator, per replica (INVENTORY_SEED={PRODUCT}={SEED_STOCK})"
     p.add_argument("--url", action="append", default=[], help=running)
+    p.add_argument("--api-key", help="a client's key for the running system, if it requires keys")
     p.add_argument("--namespace", help="prefix of its databases (default: bench_, or none with --url)")
     only = p.add_mutually_exclusive_group()
     only.add_argument("--sweep", action="store_true", help="only the sweep over concurrency")
@@ -43,6 +44,7 @@ def parse(argv: list[str]) -> Options:
         concurrency=args.concurrency,
         orchestrators=tuple(args.orchestrators),
         urls=tuple(args.url),
+        api_key=args.api_key,
         namespace=args.namespace,
         main=not args.sweep,
         sweep=not args.no_sweep,

@@ -58,8 +58,8 @@ class LoadResult:
 
 
 class Load:
-    def __init__(self, urls: list[str], concurrency: int, client: str) -> None:
-        self._clients = [open_client(client, url, concurrency) for url in urls]
+    def __init__(self, urls: list[str], concurrency: int, client: str, api_key: str | None) -> None:
+        self._clients = [open_client(client, url, concurrency, api_key) for url in urls]
         self._concurrency = concurrency
         self._answered = time.perf_counter()
         self.result = LoadResult()

@@ -15,6 +15,7 @@ class Options:
     concurrency: int = 64
     orchestrators: tuple[int, ...] = (1,)
     urls: tuple[str, ...] = ()  # a running system's orchestrators; empty: start our own
+    api_key: str | None = None  # a running system's client key; our own system gets a fresh one
     namespace: str | None = None  # databases and queues; "bench_" for our own, "" for a running one
     main: bool = True
     sweep: bool = True

@@ -1,6 +1,7 @@
 """The system under test: five fresh processes in the bench's own databases and queues, or a running one."""
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,9 +21,10 @@ class Target:
     config: SystemConfig
     urls: list[str]
     pids: dict[str, int] = field(default_factory=dict)  # service name -> PID
+    api_key: str | None = None  # sent with every request, so that the secured path is measured
 
 
-def _config(options: Options, orchestrators: int) -> SystemConfig:
+def _config(options: Options, orchestrators: int, api_key: str) -> SystemConfig:
     return SystemConfig(
         postgres_url=options.postgres_url,
         amqp_url=options.amqp_url,
@@ -30,14 +32,19 @@ def _config(options: Options, orchestrators: int) -> SystemConfig:
         orchestrators=orchestrators,
         http_port=free_ports(orchestrators),
         log_dir=options.log_dir / f"logs-{orchestrators}",
-        env={"LOG_LEVEL": "WARNING", "INVENTORY_SEED": f"{PRODUCT}={SEED_STOCK}"},
+        env={
+            "LOG_LEVEL": "WARNING",
+            "INVENTORY_SEED": f"{PRODUCT}={SEED_STOCK}",
+            "API_KEYS": f"bench:client:{api_key}",
+        },
     )
 
 
 @asynccontextmanager
 async def fresh_system(options: Options, orchestrators: int) -> AsyncIterator[Target]:
     """Starts the five services on fresh databases and queues; removes them after a clean run."""
-    config = _config(options, orchestrators)
+    api_key = secrets.token_urlsafe(32)
+    config = _config(options, orchestrators, api_key)
     await namespace.remove(config)
     system = System(config)
     for service in config.services:
@@ -47,7 +54,7 @@ async def fresh_system(options: Options, orchestrators: int) -> AsyncIterator[Ta
         await asyncio.to_thread(system.start_all)
         urls = [system.url(s) for s in config.services if s.startswith(ORCHESTRATOR)]
         pids = {service: process.pid for service, process in system.processes.items()}
-        yield Target(config, urls, pids)
+        yield Target(config, urls, pids, api_key)
     finally:
         await asyncio.to_thread(system.stop_all)
     # Left behind only when the run raised, so a failed run's books can be read afterwards.
@@ -59,7 +66,7 @@ def running_system(options: Options) -> Target:
     config = SystemConfig(
         postgres_url=options.postgres_url, amqp_url=options.amqp_url, namespace=options.prefix
     )
-    return Target(config, list(options.urls), _discover(config))
+    return Target(config, list(options.urls), _discover(config), options.api_key)
 
 
 def _discover(config: SystemConfig) -> dict[str, int]:

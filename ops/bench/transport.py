@@ -28,15 +28,20 @@ class ClientError(Exception):
     """The request did not get an answer: refused, reset or timed out."""
 
 
+def _headers(api_key: str | None) -> dict[str, str]:
+    return {**JSON_HEADERS, "authorization": f"Bearer {api_key}"} if api_key else JSON_HEADERS
+
+
 class HttpxClient:
-    def __init__(self, base_url: str, connections: int) -> None:
+    def __init__(self, base_url: str, connections: int, api_key: str | None) -> None:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self._client = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=TIMEOUT_SECONDS)
+        self._headers = _headers(api_key)
 
     async def call(self, method: str, path: str, body: object = None) -> Answer:
         content = None if body is None else json.dumps(body)
         try:
-            response = await self._client.request(method, path, content=content, headers=JSON_HEADERS)
+            response = await self._client.request(method, path, content=content, headers=self._headers)
         except httpx.HTTPError as exc:
             raise ClientError(str(exc)) from exc
         return response.status_code, response.content
@@ -46,7 +51,7 @@ class HttpxClient:
 
 
 class AiohttpClient:
-    def __init__(self, base_url: str, connections: int) -> None:
+    def __init__(self, base_url: str, connections: int, api_key: str | None) -> None:
         import aiohttp  # noqa: PLC0415 (optional: only where installed)
 
         self._errors = (aiohttp.ClientError, TimeoutError)
@@ -55,11 +60,12 @@ class AiohttpClient:
             connector=aiohttp.TCPConnector(limit=connections),
             timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
         )
+        self._headers = _headers(api_key)
 
     async def call(self, method: str, path: str, body: object = None) -> Answer:
         data = None if body is None else json.dumps(body)
         try:
-            async with self._session.request(method, path, data=data, headers=JSON_HEADERS) as response:
+            async with self._session.request(method, path, data=data, headers=self._headers) as response:
                 return response.status, await response.read()
         except self._errors as exc:
             raise ClientError(str(exc)) from exc
@@ -72,7 +78,7 @@ def default_client() -> str:
     return "aiohttp" if find_spec("aiohttp") is not None else "httpx"
 
 
-def open_client(kind: str, base_url: str, connections: int) -> Client:
+def open_client(kind: str, base_url: str, connections: int, api_key: str | None) -> Client:
     if kind == "aiohttp":
-        return AiohttpClient(base_url, connections)
-    return HttpxClient(base_url, connections)
+        return AiohttpClient(base_url, connections, api_key)
+    return HttpxClient(base_url, connections, api_key)

@@ -116,7 +116,7 @@ async def _load(
 ) -> tuple[LoadResult, Sample, int]:
     """What the load generator saw, what the processes used, and how many transactions wrote."""
     sampler = Sampler(_groups(target))
-    load = Load(target.urls, concurrency, client)
+    load = Load(target.urls, concurrency, client, target.api_key)
     try:
         first_id = await _next_transaction_id(target.config.postgres_url)
         sampler.start()

@@ -3,11 +3,11 @@
 import uvicorn
 
 from saga_orchestrator.app import create_app
-from saga_orchestrator.settings import Settings
+from saga_orchestrator.settings import from_environment
 
 
 def main() -> None:
-    settings = Settings()
+    settings = from_environment()
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from saga_orchestrator.api.deps import Resources
-from saga_orchestrator.api.routes import router
+from saga_orchestrator.api.routes import health, router
 from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.runtime.loops import background_tasks
 from saga_orchestrator.runtime.outbox import OutboxPublisher
@@ -46,7 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.resources = Resources(pool=pool, broker=connection, runner=runner, settled=settled)
         gc_tuning.tune_for_service()
-        log.info("ready: serving on port %d, replies to %s", settings.http_port, own_replies)
+        access = f"API keys: {len(settings.keys)}" if settings.keys else "authentication off"
+        log.info(
+            "ready: serving on %s:%d (%s), replies to %s",
+            settings.http_host,
+            settings.http_port,
+            access,
+            own_replies,
+        )
         yield
         log.info("stopping")
         for task in tasks:
@@ -61,7 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Runs the order saga over RabbitMQ and keeps its state in Postgres.",
         lifespan=lifespan,
     )
+    app.state.api_keys = settings.keys
     app.include_router(router)
+    app.include_router(health)
     for unavailable in database.UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
     return app

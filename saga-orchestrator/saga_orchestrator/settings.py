@@ -2,16 +2,24 @@
 
 import os
 import socket
+import sys
+from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic_settings import SettingsConfigDict
 
+from saga_orchestrator.api.keys import ApiKeys, entries, is_loopback
 from saga_orchestrator.engine.definition import RetryPolicy
 from shared.settings import ProcessSettings
 
 
 class Settings(ProcessSettings):
+    # An error names the setting and the problem, never the value: it may hold a key.
+    model_config = SettingsConfigDict(hide_input_in_errors=True)
+
     database_url: str = "postgresql://saga_orchestrator@127.0.0.1:5432/saga_orchestrator"
-    http_host: str = "0.0.0.0"
+    http_host: str = Field(default="127.0.0.1", description="any other address requires API keys")
     http_port: int = 3000
     db_pool_size: int = Field(default=16, ge=1)
     step_timeout_seconds: float = Field(default=5.0, gt=0)
@@ -31,6 +39,24 @@ class Settings(ProcessSettings):
     reply_handover_seconds: float = Field(
         default=1.0, gt=0, description="a reply its replica has not taken by then goes to any replica"
     )
+    api_keys: SecretStr = Field(default=SecretStr(""), description="comma-separated name:role:key")
+    api_keys_file: Path | None = Field(default=None, description="one name:role:key a line")
+    _keys: ApiKeys = PrivateAttr(default_factory=ApiKeys)
+
+    @model_validator(mode="after")
+    def _open_only_on_loopback(self) -> Self:
+        self._keys = ApiKeys.parse(entries(self.api_keys.get_secret_value(), self.api_keys_file))
+        if not self._keys and not is_loopback(self.http_host):
+            raise ValueError(
+                f"no API keys are configured, so anyone who can reach {self.http_host} could use the API:"
+                " set API_KEYS or API_KEYS_FILE, or listen on loopback only (HTTP_HOST=127.0.0.1)"
+            )
+        return self
+
+    @property
+    def keys(self) -> ApiKeys:
+        """The configured API keys; none leaves the API open, which only loopback allows."""
+        return self._keys
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -41,3 +67,17 @@ class Settings(ProcessSettings):
             backoff_base=self.backoff_base_seconds,
             backoff_cap=self.backoff_cap_seconds,
         )
+
+
+def from_environment() -> Settings:
+    """The settings, or an exit that names each problem (never a value: it may hold a key)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(_problem(error["loc"], error["msg"]) for error in exc.errors())
+        sys.exit(f"saga_orchestrator cannot start: {problems}")
+
+
+def _problem(where: tuple[int | str, ...], message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(map(str, where)).upper()}: {message}" if where else message

@@ -53,6 +53,9 @@ async def test_a_small_bench_measures_both_systems_balances_their_books_and_clea
     assert all(run["balanced"] and not run["problems"] for run in results["runs"])
     assert all(run["write_transactions_per_saga"] > 0 for run in results["runs"])
     assert (out / "throughput-latency.png").read_bytes().startswith(b"\x89PNG")
+    for replicas in (1, 2):  # measured with a client's key, as a deployment would be used
+        log = (tmp_path / "logs" / f"logs-{replicas}" / "saga-orchestrator.log").read_text()
+        assert "(API keys: 1)" in log
     assert await _databases_and_roles_named(infra.postgres_url, namespace) == []
 
 

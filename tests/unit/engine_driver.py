@@ -83,11 +83,11 @@ class Driver:
         self.now = self.saga.wake_at
         return self.wake()
 
-    def cancel(self) -> Decision | None:
-        return self._keep(self.engine.cancel(self.saga, self.now))
+    def cancel(self, actor: str = "a-client") -> Decision | None:
+        return self._keep(self.engine.cancel(self.saga, self.now, actor))
 
-    def resume(self) -> Decision | None:
-        return self._keep(self.engine.resume(self.saga, self.now))
+    def resume(self, actor: str = "an-operator") -> Decision | None:
+        return self._keep(self.engine.resume(self.saga, self.now, actor))
 
     def repeat(self, event: Callable[[], object], until: Callable[[], bool]) -> "Driver":
         """Feeds `event` until `until` holds; a stuck engine fails the test instead of hanging it."""

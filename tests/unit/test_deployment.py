@@ -12,6 +12,7 @@ import yaml
 from aio_pika.abc import AbstractChannel
 
 from ops.database_access import DATABASES, password_variable
+from saga_orchestrator.api.keys import ApiKeys, Role, entries
 from shared import topology
 
 pytestmark = pytest.mark.unit
@@ -225,3 +226,34 @@ def test_every_variable_compose_requires_is_in_the_env_example_and_env_stays_loc
     assert required and required <= documented
     assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
     assert ".env" in (ROOT / ".dockerignore").read_text().splitlines()
+
+
+def _example_settings() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    pairs = (line.partition("=") for line in lines if line.strip() and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, sign, value in pairs if sign}
+
+
+def test_the_orchestrator_listens_on_every_address_and_requires_api_keys_from_dot_env() -> None:
+    environment = _services()["saga-orchestrator"]["environment"]
+    assert environment["HTTP_HOST"] == "0.0.0.0"
+    # ":?" stops compose with this message where .env does not set the keys.
+    assert environment["API_KEYS"].startswith("${API_KEYS:?")
+
+
+def test_dot_env_is_kept_out_of_git_and_of_the_images() -> None:
+    for ignore in (".gitignore", ".dockerignore"):
+        assert ".env" in (ROOT / ignore).read_text().splitlines(), ignore
+
+
+def test_the_example_keys_name_both_roles_and_an_unedited_copy_cannot_start() -> None:
+    example = _example_settings()["API_KEYS"]
+
+    with pytest.raises(ValueError, match="API_KEYS entry 1: a key is"):
+        ApiKeys.parse(entries(example, None))
+    generated = [f"{i}-generated-key-0123456789" for i in range(example.count(",") + 1)]
+    names_and_roles = [entry.rsplit(":", 1)[0] for entry in example.split(",")]
+    edited = ",".join(f"{entry}:{key}" for entry, key in zip(names_and_roles, generated, strict=True))
+    keys = ApiKeys.parse(entries(edited, None))
+    assert {caller.role for caller in map(keys.find, generated) if caller} == set(Role)
+    assert len(keys) == len(generated)

@@ -79,7 +79,7 @@ def test_only_a_reply_to_the_awaited_command_of_an_active_saga_is_taken(point: s
 def test_cancel_applies_only_while_going_forward(point: str) -> None:
     driver = POINTS[point]()
 
-    decision = driver.engine.cancel(driver.saga, driver.now)
+    decision = driver.engine.cancel(driver.saga, driver.now, "a-client")
 
     assert (decision is not None) is (point in FORWARD_POINTS)
 
@@ -88,7 +88,7 @@ def test_cancel_applies_only_while_going_forward(point: str) -> None:
 def test_resume_applies_only_to_a_parked_saga(point: str) -> None:
     driver = POINTS[point]()
 
-    decision = driver.engine.resume(driver.saga, driver.now)
+    decision = driver.engine.resume(driver.saga, driver.now, "an-operator")
 
     assert (decision is not None) is (point == "parked")
 

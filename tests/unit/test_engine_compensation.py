@@ -85,11 +85,12 @@ def test_cancel_compensates_every_step_that_ran_including_the_one_in_flight(
     driver = Driver().reach(in_flight)
     progress = driver.saga.progress
 
-    decision = driver.cancel()
+    decision = driver.cancel(actor="shop")
     driver.settle()
 
     assert decision is not None
     assert brief(decision.records) == [("CANCEL_REQUESTED", progress), ("COMMAND", undos[0])]
+    assert [r.actor for r in decision.records] == ["shop", None]
     assert driver.sent() == [*_forward_up_to(in_flight), *undos]
     assert driver.states() == states
     saga = driver.saga
@@ -157,10 +158,11 @@ def test_a_compensation_failing_on_every_attempt_parks_the_saga_until_resumed(
     )
     assert outcome not in driver.states()
 
-    resumed = driver.resume()
+    resumed = driver.resume(actor="ops")
 
     assert resumed is not None
     assert brief(resumed.records) == [("RESUMED", saga.progress), ("COMMAND", undo)]
+    assert [r.actor for r in resumed.records] == ["ops", None]
     assert resumed.records[1].attempt == 1
     assert [d.step_id for d in resumed.dispatches] == [undo]
     assert (driver.saga.phase, driver.saga.last_error) == (Phase.COMPENSATING, None)

@@ -21,6 +21,7 @@ def status(row: asyncpg.Record) -> SagaStatus:
         failed_step=row["failed_step"],
         error=row["error"],
         input=row["input"],
+        owner=row["owner"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         finished_at=row["finished_at"],

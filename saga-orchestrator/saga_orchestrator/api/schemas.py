@@ -42,6 +42,7 @@ class SagaStatus(Body):
     failed_step: str | None = None
     error: str | None = None
     input: dict[str, Any]
+    owner: str | None = Field(description="the API key's name that started it")
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None = None
@@ -59,6 +60,7 @@ class HistoryEvent(Body):
     success: bool | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
+    actor: str | None = Field(default=None, description="who asked for a cancel or a retry")
 
 
 class SagaHistory(Body):

@@ -99,18 +99,19 @@ class Engine:
             return self._compensate(failed, saga.step, FAILED, records, now)
         return self._retry_or_park(saga, error, records, now)
 
-    def cancel(self, saga: Saga, now: datetime) -> Decision | None:
-        """Stops a saga still going forward; the step in flight may have run, so it is undone too."""
+    def cancel(self, saga: Saga, now: datetime, actor: str) -> Decision | None:
+        """Stops a saga still going forward; the step in flight may have run, so it is undone too.
+        The history names the actor who asked."""
         if saga.phase is not Phase.FORWARD:
             return None
-        records = [Record(RecordType.CANCEL_REQUESTED, state=saga.status)]
+        records = [Record(RecordType.CANCEL_REQUESTED, state=saga.status, actor=actor)]
         return self._compensate(saga, saga.step, CANCELLED, records, now)
 
-    def resume(self, saga: Saga, now: datetime) -> Decision | None:
-        """Retries the compensation that ran out of attempts, on an operator's word."""
+    def resume(self, saga: Saga, now: datetime, actor: str) -> Decision | None:
+        """Retries the compensation that ran out of attempts, on the word of the actor named."""
         if saga.phase is not Phase.PARKED:
             return None
-        records = [Record(RecordType.RESUMED, state=saga.progress)]
+        records = [Record(RecordType.RESUMED, state=saga.progress, actor=actor)]
         resumed = replace(saga, phase=Phase.COMPENSATING, attempt=0, last_error=None)
         return self._send(resumed, records, now)
 

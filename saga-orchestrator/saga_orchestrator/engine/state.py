@@ -74,6 +74,7 @@ class Record:
     success: bool | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
+    actor: str | None = None  # who asked, for a cancel or a resume
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import asyncpg
 
 STATUS_COLUMNS = """
 SELECT saga_id, saga_key AS order_id, status, phase, input, attempt, last_error, failed_step,
-       error, created_at, updated_at, finished_at, workflow, step
+       error, created_at, updated_at, finished_at, workflow, step, owner
 FROM sagas
 """
 
@@ -19,7 +19,7 @@ async def by_key(pool: asyncpg.Pool, key: str) -> asyncpg.Record | None:
 
 async def history(pool: asyncpg.Pool, saga_id: UUID) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await pool.fetch(
-        "SELECT seq, at, type, state, step, service, command, attempt, success, result, error"
+        "SELECT seq, at, type, state, step, service, command, attempt, success, result, error, actor"
         " FROM saga_events WHERE saga_id = $1 ORDER BY seq",
         saga_id,
     )

@@ -19,12 +19,12 @@ from saga_orchestrator.engine.state import Awaiting, Decision, Phase, Saga
 RECORDS_AND_OUTBOX = """
 history AS (
     INSERT INTO saga_events
-        (saga_id, seq, at, type, state, step, service, command, attempt, success, result, error)
+        (saga_id, seq, at, type, state, step, service, command, attempt, success, result, error, actor)
     SELECT r.saga_id, r.seq, r.at, r.type, r.state, r.step, r.service, r.command,
-           r.attempt, r.success, r.result, r.error
+           r.attempt, r.success, r.result, r.error, r.actor
     FROM jsonb_to_recordset($2::jsonb) AS r(
         saga_id uuid, seq int, at timestamptz, type text, state text, step text, service text,
-        command text, attempt int, success boolean, result jsonb, error text)
+        command text, attempt int, success boolean, result jsonb, error text, actor text)
     WHERE r.saga_id IN (SELECT saga_id FROM saga)
 ),
 sent AS (
@@ -49,13 +49,13 @@ INSERT = (
     """
 WITH saga AS (
     INSERT INTO sagas (saga_id, saga_key, workflow, input, status, phase, progress, step, attempt,
-                       awaiting, wake_at, version, created_at, updated_at)
+                       awaiting, wake_at, version, created_at, updated_at, owner)
     SELECT n.saga_id, n.saga_key, n.workflow, n.input, n.status, n.phase, n.progress, n.step,
-           n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at
+           n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at, n.owner
     FROM jsonb_to_recordset($1::jsonb) AS n(
         saga_id uuid, saga_key text, workflow text, input jsonb, status text, phase text,
         progress text, step int, attempt int, awaiting text, wake_at timestamptz, version int,
-        at timestamptz)
+        at timestamptz, owner text)
     ON CONFLICT (saga_key) DO NOTHING
     RETURNING saga_id
 ),"""
@@ -113,6 +113,7 @@ class NewSaga:
     decision: Decision
     outbox: list[OutboxMessage]
     at: datetime
+    owner: str | None = None  # the caller who started it: of the clients, only it may see the saga
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ async def insert(pool: asyncpg.Pool, new: list[NewSaga]) -> Written:
             "input": n.decision.saga.input,
             "version": len(n.decision.records),
             "at": n.at,
+            "owner": n.owner,
         }
         for n in new
     ]

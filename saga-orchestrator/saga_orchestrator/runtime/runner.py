@@ -71,12 +71,12 @@ class SagaRunner:
     def engine(self, workflow: str) -> Engine:
         return self._engines[workflow]
 
-    async def start(self, workflow: str, key: str, input: dict[str, Any]) -> UUID | None:
-        """Starts a saga under `key`; None if that key already has one."""
+    async def start(self, workflow: str, key: str, input: dict[str, Any], owner: str) -> UUID | None:
+        """Starts a saga under `key` for `owner`; None if that key already has one."""
         now = datetime.now(UTC)
         decision = self._engines[workflow].start(uuid4(), input, now)
         messages = self._messages(decision)
-        outbox_ids = await self._inserts.submit(NewSaga(key, decision, messages, now))
+        outbox_ids = await self._inserts.submit(NewSaga(key, decision, messages, now, owner))
         if outbox_ids is None:
             return None
         self._recent.remember(sagas.StoredSaga(decision.saga, len(decision.records)))
