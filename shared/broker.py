@@ -13,7 +13,7 @@ from pamqp.commands import Basic
 
 from shared.retry import when_up
 from shared.settings import FaultSettings
-from shared.topology import dead_letter_queue
+from shared.topology import dead_letter_queue, exchange_for
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +48,30 @@ async def requeue(message: AbstractIncomingMessage) -> None:
 
 
 class Publisher:
-    """Publishes persistent messages and returns only once the broker has confirmed them."""
+    """Publishes persistent messages through the named exchange of their queue, signed with the
+    connection's user, and returns only once the broker has confirmed them."""
 
-    def __init__(self, channel: AbstractRobustChannel, faults: FaultSettings) -> None:
+    def __init__(
+        self,
+        channel: AbstractRobustChannel,
+        faults: FaultSettings,
+        *,
+        prefix: str = "",
+        user: str | None = None,
+    ) -> None:
         self._channel = channel
         self._copies = 2 if faults.duplicate_publishes else 1
+        self._prefix = prefix
+        self._user = user
 
     @classmethod
-    async def open(cls, connection: AbstractRobustConnection, faults: FaultSettings) -> "Publisher":
+    async def open(
+        cls, connection: AbstractRobustConnection, faults: FaultSettings, *, prefix: str = ""
+    ) -> "Publisher":
         # A message no queue takes comes back and fails its publish, rather than passing as sent.
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        return cls(channel, faults)
+        # The broker refuses a `user_id` other than the connection's, so a receiver can trust it.
+        return cls(channel, faults, prefix=prefix, user=connection.url.user)
 
     async def publish(
         self,
@@ -76,7 +89,9 @@ class Publisher:
             message_id=message_id,
             headers=dict(headers) if headers else None,
             reply_to=reply_to,
+            user_id=self._user,
         )
+        exchange = exchange_for(queue, self._prefix)
         for _ in range(self._copies):
             if self._channel.is_closed:
                 # Fail now rather than wait for the reconnect: the caller has somewhere to leave
@@ -85,6 +100,7 @@ class Publisher:
             channel = await self._channel.get_underlay_channel()
             await channel.basic_publish(
                 body,
+                exchange=exchange,
                 routing_key=queue,
                 properties=properties,
                 mandatory=True,

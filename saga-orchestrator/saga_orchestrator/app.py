@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await database.prepare(settings.database_url, ["saga_orchestrator"])
         pool = await database.open_pool(settings.database_url, settings.db_pool_size)
         connection = await broker.connect(settings.amqp_url)
-        publisher = await broker.Publisher.open(connection, settings.faults)
+        publisher = await broker.Publisher.open(connection, settings.faults, prefix=settings.queue_prefix)
         own_replies = topology.replica_reply_queue(settings.replica, settings.queue_prefix)
         outbox = OutboxPublisher(pool, publisher, reply_to=own_replies)
         engines = {name: Engine(w, settings.retry_policy) for name, w in WORKFLOWS.items()}

@@ -64,7 +64,7 @@ async def serve(
             await setup(pool)
         connection = await broker.connect(settings.amqp_url)
         resources.push_async_callback(connection.close)
-        publisher = await broker.Publisher.open(connection, settings.faults)
+        publisher = await broker.Publisher.open(connection, settings.faults, prefix=settings.queue_prefix)
         consumer = CommandConsumer(pool, publisher, handlers, settings)
         queue_name = await _consume(service, connection, consumer, settings)
         gc_tuning.tune_for_service()

@@ -6,7 +6,7 @@ import aio_pika
 import pytest
 
 from ops.system import System
-from shared.topology import command_queue, dead_letter_queue, reply_queue
+from shared.topology import command_queue, dead_letter_queue, exchange_for, reply_queue
 from tests.harness import SagaApi, order
 from tests.polling import eventually, random_ref
 
@@ -24,6 +24,12 @@ async def _dead_letters(system: System, marker: str) -> list[aio_pika.abc.Abstra
             if marker.encode() in message.body:
                 found.append(message)
     return found
+
+
+async def _publish_reply(channel: aio_pika.abc.AbstractChannel, system: System, body: bytes) -> None:
+    name = reply_queue(system.config.queue_prefix)
+    exchange = await channel.get_exchange(exchange_for(name, system.config.queue_prefix), ensure=False)
+    await exchange.publish(aio_pika.Message(body), routing_key=name)
 
 
 def _reason(message: aio_pika.abc.AbstractIncomingMessage) -> str:
@@ -67,7 +73,8 @@ async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
     connection = await aio_pika.connect(system.config.amqp_url)
     async with connection:
         channel = await connection.channel()
-        await channel.default_exchange.publish(
+        exchange = await channel.get_exchange(exchange_for(name, prefix), ensure=False)
+        await exchange.publish(
             aio_pika.Message(body.decode().format(marker=marker).encode()), routing_key=name
         )
 
@@ -93,10 +100,7 @@ async def test_a_reply_naming_an_unknown_command_is_dead_lettered(system: System
     }
     connection = await aio_pika.connect(system.config.amqp_url)
     async with connection:
-        channel = await connection.channel()
-        await channel.default_exchange.publish(
-            aio_pika.Message(json.dumps(reply).encode()), routing_key=reply_queue(system.config.queue_prefix)
-        )
+        await _publish_reply(await connection.channel(), system, json.dumps(reply).encode())
 
     dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 1)
 
@@ -115,11 +119,8 @@ async def test_of_the_replies_one_message_carries_only_those_of_no_use_are_dead_
     unknown_command = {**late, "stepId": "launchRocket", "result": {"m": marker}}
     connection = await aio_pika.connect(system.config.amqp_url)
     async with connection:
-        channel = await connection.channel()
         body = json.dumps([late, unknown_saga, unknown_command]).encode()
-        await channel.default_exchange.publish(
-            aio_pika.Message(body), routing_key=reply_queue(system.config.queue_prefix)
-        )
+        await _publish_reply(await connection.channel(), system, body)
 
     dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 2)
 

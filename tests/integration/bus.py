@@ -63,7 +63,8 @@ class Bus:
             body, message_id=message_id, content_type="application/json", reply_to=reply_to
         )
         routing_key = topology.command_queue(service, self.prefix)
-        await self._channel.default_exchange.publish(message, routing_key=routing_key, mandatory=True)
+        exchange = await self._channel.get_exchange(topology.command_exchange(self.prefix), ensure=False)
+        await exchange.publish(message, routing_key=routing_key, mandatory=True)
 
     async def replies_to(self, message_id: str, count: int = 1) -> list[dict[str, Any]]:
         """Waits for `count` replies to the message, and returns every reply it got so far."""

@@ -5,13 +5,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
+import aio_pika
 import asyncpg
 import pytest
 from aio_pika.abc import AbstractQueue
 
 from saga_orchestrator.persistence.sagas import OutboxMessage
 from saga_orchestrator.runtime.outbox import OutboxPublisher
-from shared import broker, database, json
+from shared import broker, database, json, topology
 from shared.messages import message_body
 from shared.settings import FaultSettings
 from tests.infrastructure import Infrastructure
@@ -109,9 +110,16 @@ async def test_commands_ready_together_leave_in_one_message_per_command_queue(
 ) -> None:
     connection = await broker.connect(infra.amqp_url)
     channel = await connection.channel()
-    a, b = [await channel.declare_queue(f"{run_id}.{random_ref('commands')}", exclusive=True) for _ in "ab"]
+    prefix = f"{run_id}.batches."
+    await channel.declare_exchange(
+        topology.command_exchange(prefix), aio_pika.ExchangeType.DIRECT, durable=True
+    )
+    a, b = [await channel.declare_queue(f"{prefix}{random_ref('commands')}", exclusive=True) for _ in "ab"]
+    for queue in (a, b):
+        await queue.bind(topology.command_exchange(prefix), routing_key=queue.name)
     faults = FaultSettings(duplicate_publishes=False, fail_commands="", drop_commands="")
-    outbox = OutboxPublisher(pool, await broker.Publisher.open(connection, faults), reply_to="replies-here")
+    publisher = await broker.Publisher.open(connection, faults, prefix=prefix)
+    outbox = OutboxPublisher(pool, publisher, reply_to="replies-here")
     first, second, third = (OutboxMessage(q.name, uuid4(), {"n": n}) for n, q in enumerate([a, b, a]))
 
     await outbox.publish([first, second, third], [1, 2, 3])

@@ -4,14 +4,25 @@ from collections.abc import AsyncIterator
 
 import aio_pika
 import pytest
+from aio_pika.abc import AbstractChannel, AbstractQueue
 
-from shared import broker
+from shared import broker, topology
 from shared.settings import FaultSettings
 from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.integration
 
 NO_FAULTS = FaultSettings(duplicate_publishes=False, fail_commands="", drop_commands="")
+
+
+async def _declared(channel: AbstractChannel, prefix: str, queues: list[str]) -> list[AbstractQueue]:
+    """The exchanges, and exclusive queues bound to theirs: gone with the connection."""
+    for name in topology.exchanges(prefix):
+        await channel.declare_exchange(name, aio_pika.ExchangeType.DIRECT, durable=True)
+    declared = [await channel.declare_queue(name, exclusive=True) for name in queues]
+    for queue in declared:
+        await queue.bind(topology.exchange_for(queue.name, prefix), routing_key=queue.name)
+    return declared
 
 
 @pytest.fixture
@@ -24,9 +35,10 @@ async def connection(infra: Infrastructure) -> AsyncIterator[aio_pika.abc.Abstra
 async def test_a_published_message_arrives_persistent_with_its_id_and_headers(
     connection: aio_pika.abc.AbstractRobustConnection, run_id: str
 ) -> None:
+    prefix = f"{run_id}.publisher."
     channel = await connection.channel()
-    queue = await channel.declare_queue(f"{run_id}.publisher", exclusive=True)
-    publisher = await broker.Publisher.open(connection, NO_FAULTS)
+    (queue,) = await _declared(channel, prefix, [topology.command_queue("publisher", prefix)])
+    publisher = await broker.Publisher.open(connection, NO_FAULTS, prefix=prefix)
 
     await publisher.publish(queue.name, b'{"n": 1}', message_id="m-1", headers={"x-reason": "why"})
 
@@ -35,13 +47,16 @@ async def test_a_published_message_arrives_persistent_with_its_id_and_headers(
     assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
     assert (message.message_id, message.content_type) == ("m-1", "application/json")
     assert message.headers == {"x-reason": "why"}
+    assert message.user_id == connection.url.user, "the receiver knows who sent it"
     await message.ack()
 
 
 async def test_a_message_no_queue_takes_fails_its_publish(
     connection: aio_pika.abc.AbstractRobustConnection, run_id: str
 ) -> None:
-    publisher = await broker.Publisher.open(connection, NO_FAULTS)
+    prefix = f"{run_id}.publisher."
+    await _declared(await connection.channel(), prefix, [])
+    publisher = await broker.Publisher.open(connection, NO_FAULTS, prefix=prefix)
 
     with pytest.raises(broker.BROKER_UNAVAILABLE):
         await publisher.publish(f"{run_id}.nobody-listens", b"{}", message_id="m-2")
