@@ -1,11 +1,13 @@
 """`make run`: starts the five services on this machine and follows their logs until Ctrl-C."""
 
 import argparse
+import asyncio
 import signal
 import sys
 import time
 from pathlib import Path
 
+from ops import broker_access
 from ops.system import ORCHESTRATOR, System, SystemConfig
 
 
@@ -44,7 +46,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orchestrators", type=int, default=1, help="orchestrator replicas")
     args = parser.parse_args()
-    system = System(SystemConfig(orchestrators=args.orchestrators))
+    # The broker's vhost, users and queues first: the services may use them, not create them.
+    broker = asyncio.run(broker_access.set_up_local(broker_access.SERVICES))
+    system = System(SystemConfig(orchestrators=args.orchestrators, broker=broker))
     for service in system.config.services:
         system.log_path(service).unlink(missing_ok=True)
     logs = LogFollower([system.log_path(s) for s in system.config.services])

@@ -66,12 +66,13 @@ class Publisher:
 
     @classmethod
     async def open(
-        cls, connection: AbstractRobustConnection, faults: FaultSettings, *, prefix: str = ""
+        cls, connection: AbstractRobustConnection, faults: FaultSettings, *, prefix: str = "", user: str
     ) -> "Publisher":
+        """`user` is the connection's: the broker refuses a message whose `user_id` is another's,
+        so a receiver can trust it."""
         # A message no queue takes comes back and fails its publish, rather than passing as sent.
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        # The broker refuses a `user_id` other than the connection's, so a receiver can trust it.
-        return cls(channel, faults, prefix=prefix, user=connection.url.user)
+        return cls(channel, faults, prefix=prefix, user=user)
 
     async def publish(
         self,

@@ -10,6 +10,7 @@ import httpx
 
 from ops import namespace
 from ops.audit import TERMINAL, fetch
+from ops.broker_access import BrokerAccess
 from ops.system import System, SystemConfig, free_ports
 from tests.infrastructure import Infrastructure
 from tests.polling import eventually
@@ -83,12 +84,12 @@ class Books:
 
 @asynccontextmanager
 async def running_system(
-    infra: Infrastructure, prefix: str, log_dir: Path, **overrides: Any
+    infra: Infrastructure, broker: BrokerAccess, prefix: str, log_dir: Path, **overrides: Any
 ) -> AsyncIterator[System]:
     """Starts the five services in their own databases and queues; removes both afterwards."""
     config = SystemConfig(
         postgres_url=infra.postgres_url,
-        amqp_url=infra.amqp_url,
+        broker=broker,
         namespace=prefix,
         http_port=free_ports(overrides.get("orchestrators", 1)),
         log_dir=log_dir,
@@ -96,6 +97,7 @@ async def running_system(
     )
     system = System(config)
     try:
+        await namespace.create(config)
         system.start_all()
         yield system
     finally:

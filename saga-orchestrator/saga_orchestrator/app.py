@@ -17,7 +17,7 @@ from saga_orchestrator.runtime.runner import SagaRunner
 from saga_orchestrator.runtime.settled import SettledWaiters
 from saga_orchestrator.settings import Settings
 from saga_orchestrator.workflows import WORKFLOWS
-from shared import broker, database, gc_tuning, logs, topology
+from shared import access, broker, database, gc_tuning, logs, topology
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,15 +30,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await database.prepare(settings.database_url, ["saga_orchestrator"])
         pool = await database.open_pool(settings.database_url, settings.db_pool_size)
         connection = await broker.connect(settings.amqp_url)
-        publisher = await broker.Publisher.open(connection, settings.faults, prefix=settings.queue_prefix)
+        publisher = await broker.Publisher.open(
+            connection, settings.faults, prefix=settings.queue_prefix, user=access.user_of(settings.amqp_url)
+        )
         own_replies = topology.replica_reply_queue(settings.replica, settings.queue_prefix)
         outbox = OutboxPublisher(pool, publisher, reply_to=own_replies)
         engines = {name: Engine(w, settings.retry_policy) for name, w in WORKFLOWS.items()}
         runner = SagaRunner(pool, engines, outbox, settings.queue_prefix)
-        services = {service for w in WORKFLOWS.values() for service in w.services}
-        queues = [topology.command_queue(s, settings.queue_prefix) for s in sorted(services)]
-        async with connection.channel() as channel:
-            await topology.declare(channel, queues, settings.queue_prefix)
         await consume_replies(connection, ReplyConsumer(runner, publisher, settings.queue_prefix), settings)
         settled = SettledWaiters(settings.database_url)
         await settled.keep_listening()

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from ops.broker_access import BrokerAccess
 from tests.infrastructure import Infrastructure
 from tests.integration.bus import Bus
 from tests.integration.harness import NO_FAULTS, Databases, Participant, ServiceDatabase, Worker
@@ -11,8 +12,8 @@ from tests.integration.services import SERVICES, ServiceSpec
 
 
 @pytest.fixture(scope="session")
-async def bus(infra: Infrastructure, run_id: str) -> AsyncIterator[Bus]:
-    opened = await Bus.open(infra.amqp_url, f"{run_id}.", [spec.service for spec in SERVICES])
+async def bus(broker: BrokerAccess, run_id: str) -> AsyncIterator[Bus]:
+    opened = await Bus.open(broker, f"{run_id}.", [spec.service for spec in SERVICES])
     yield opened
     await opened.close()
 
@@ -37,11 +38,11 @@ async def db(databases: Databases, spec: ServiceSpec) -> ServiceDatabase:
 
 @pytest.fixture
 async def participant(
-    spec: ServiceSpec, bus: Bus, db: ServiceDatabase, infra: Infrastructure
+    spec: ServiceSpec, bus: Bus, db: ServiceDatabase, broker: BrokerAccess
 ) -> AsyncIterator[Participant]:
     settings = spec.settings_type(
         database_url=db.url,
-        amqp_url=infra.amqp_url,
+        amqp_url=broker.url(spec.service),
         queue_prefix=bus.prefix,
         # One message at a time: a reply to a later command proves an earlier one was handled,
         # which is how the tests show that a command got no reply. Races are tested apart.

@@ -10,9 +10,12 @@ import asyncpg
 import pytest
 from aio_pika.abc import AbstractQueue
 
+from ops.broker_access import BrokerAccess
 from saga_orchestrator.persistence.sagas import OutboxMessage
 from saga_orchestrator.runtime.outbox import OutboxPublisher
-from shared import broker, database, json, topology
+from shared import database, json, topology
+from shared.access import ADMIN
+from shared.broker import Publisher, connect
 from shared.messages import message_body
 from shared.settings import FaultSettings
 from tests.infrastructure import Infrastructure
@@ -106,9 +109,9 @@ async def pool(infra: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def test_commands_ready_together_leave_in_one_message_per_command_queue(
-    infra: Infrastructure, run_id: str, pool: asyncpg.Pool
+    broker: BrokerAccess, run_id: str, pool: asyncpg.Pool
 ) -> None:
-    connection = await broker.connect(infra.amqp_url)
+    connection = await connect(broker.admin_url)
     channel = await connection.channel()
     prefix = f"{run_id}.batches."
     await channel.declare_exchange(
@@ -118,7 +121,7 @@ async def test_commands_ready_together_leave_in_one_message_per_command_queue(
     for queue in (a, b):
         await queue.bind(topology.command_exchange(prefix), routing_key=queue.name)
     faults = FaultSettings(duplicate_publishes=False, fail_commands="", drop_commands="")
-    publisher = await broker.Publisher.open(connection, faults, prefix=prefix)
+    publisher = await Publisher.open(connection, faults, prefix=prefix, user=broker.user(ADMIN))
     outbox = OutboxPublisher(pool, publisher, reply_to="replies-here")
     first, second, third = (OutboxMessage(q.name, uuid4(), {"n": n}) for n, q in enumerate([a, b, a]))
 

@@ -6,9 +6,11 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractQueue
 
-from shared import broker, topology
+from ops.broker_access import BrokerAccess
+from shared import topology
+from shared.access import ADMIN
+from shared.broker import BROKER_UNAVAILABLE, Publisher, connect
 from shared.settings import FaultSettings
-from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.integration
 
@@ -26,19 +28,19 @@ async def _declared(channel: AbstractChannel, prefix: str, queues: list[str]) ->
 
 
 @pytest.fixture
-async def connection(infra: Infrastructure) -> AsyncIterator[aio_pika.abc.AbstractRobustConnection]:
-    opened = await broker.connect(infra.amqp_url)
+async def connection(broker: BrokerAccess) -> AsyncIterator[aio_pika.abc.AbstractRobustConnection]:
+    opened = await connect(broker.admin_url)
     yield opened
     await opened.close()
 
 
 async def test_a_published_message_arrives_persistent_with_its_id_and_headers(
-    connection: aio_pika.abc.AbstractRobustConnection, run_id: str
+    connection: aio_pika.abc.AbstractRobustConnection, broker: BrokerAccess, run_id: str
 ) -> None:
     prefix = f"{run_id}.publisher."
     channel = await connection.channel()
     (queue,) = await _declared(channel, prefix, [topology.command_queue("publisher", prefix)])
-    publisher = await broker.Publisher.open(connection, NO_FAULTS, prefix=prefix)
+    publisher = await Publisher.open(connection, NO_FAULTS, prefix=prefix, user=broker.user(ADMIN))
 
     await publisher.publish(queue.name, b'{"n": 1}', message_id="m-1", headers={"x-reason": "why"})
 
@@ -47,16 +49,16 @@ async def test_a_published_message_arrives_persistent_with_its_id_and_headers(
     assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
     assert (message.message_id, message.content_type) == ("m-1", "application/json")
     assert message.headers == {"x-reason": "why"}
-    assert message.user_id == connection.url.user, "the receiver knows who sent it"
+    assert message.user_id == broker.user(ADMIN), "the receiver knows who sent it"
     await message.ack()
 
 
 async def test_a_message_no_queue_takes_fails_its_publish(
-    connection: aio_pika.abc.AbstractRobustConnection, run_id: str
+    connection: aio_pika.abc.AbstractRobustConnection, broker: BrokerAccess, run_id: str
 ) -> None:
     prefix = f"{run_id}.publisher."
     await _declared(await connection.channel(), prefix, [])
-    publisher = await broker.Publisher.open(connection, NO_FAULTS, prefix=prefix)
+    publisher = await Publisher.open(connection, NO_FAULTS, prefix=prefix, user=broker.user(ADMIN))
 
-    with pytest.raises(broker.BROKER_UNAVAILABLE):
+    with pytest.raises(BROKER_UNAVAILABLE):
         await publisher.publish(f"{run_id}.nobody-listens", b"{}", message_id="m-2")

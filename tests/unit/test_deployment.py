@@ -8,9 +8,9 @@ from typing import Any, cast
 
 import pytest
 import yaml
-from aio_pika.abc import AbstractChannel
 
-from shared import topology
+from ops.broker_access import SERVICES
+from shared import access
 
 pytestmark = pytest.mark.unit
 
@@ -141,30 +141,10 @@ def test_rabbitmq_loads_the_mounted_definitions() -> None:
     assert options["loopback_users"] == "none"
 
 
-class _RecordingChannel:
-    """Stands in for an aio-pika channel and keeps the options each queue is declared with."""
-
-    def __init__(self) -> None:
-        self.declared: dict[str, dict[str, Any]] = {}
-
-    async def declare_queue(self, name: str, **options: Any) -> None:
-        self.declared[name] = options
-
-
-async def test_broker_definitions_declare_exactly_the_topology_queues() -> None:
-    # The services redeclare these queues at startup; different options would fail that declare.
-    channel = _RecordingChannel()
-    commands = [topology.command_queue(service) for service in WORKERS]
-    await topology.declare(cast(AbstractChannel, channel), commands)
-
+def test_broker_definitions_are_the_access_and_topology_the_code_sets_up() -> None:
+    # The same vhost, users, permissions, exchanges and queues as `make run` sets up; compose fills
+    # in the password hashes. Generated: `access.definitions(DEFAULT_VHOST, SERVICES)`.
     definitions = json.loads((ROOT / "message-broker" / "definitions.json").read_text())
-    queues = {queue["name"]: queue for queue in definitions["queues"]}
-    assert len(queues) == len(definitions["queues"]), "a queue is declared twice"
-    assert set(queues) == set(channel.declared)
-    for name, options in channel.declared.items():
-        queue = queues[name]
-        assert queue["vhost"] == "/"
-        assert queue["durable"] is True
-        assert queue["auto_delete"] is False
-        assert queue["arguments"]["x-queue-type"] == "quorum"
-        assert {key: queue[key] for key in options} == options
+    assert definitions == access.definitions(access.DEFAULT_VHOST, SERVICES)
+    assert "guest" not in {user["name"] for user in definitions["users"]}
+    assert {permission["vhost"] for permission in definitions["permissions"]} == {access.DEFAULT_VHOST}

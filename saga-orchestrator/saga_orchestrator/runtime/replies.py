@@ -67,6 +67,6 @@ async def consume_replies(
     own = await topology.declare_replica_reply_queue(
         channel, settings.replica, prefix, settings.reply_handover_seconds
     )
-    shared = await topology.declare_queue(channel, topology.reply_queue(prefix), prefix)
+    shared = await channel.get_queue(topology.reply_queue(prefix), ensure=True)  # declared by the setup
     for queue in (own, shared):
         await queue.consume(consumer.on_message)
