@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from saga_orchestrator.api.deps import Resources
 from saga_orchestrator.api.routes import router
 from saga_orchestrator.engine.machine import Engine
+from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.loops import background_tasks
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.replies import ReplyConsumer, consume_replies
@@ -36,8 +37,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         own_replies = topology.replica_reply_queue(settings.replica, settings.queue_prefix)
         outbox = OutboxPublisher(pool, publisher, reply_to=own_replies)
         engines = {name: Engine(w, settings.retry_policy) for name, w in WORKFLOWS.items()}
-        runner = SagaRunner(pool, engines, outbox, settings.queue_prefix)
-        await consume_replies(connection, ReplyConsumer(runner, publisher, settings.queue_prefix), settings)
+        correlation = Correlation(settings.correlation_secret.get_secret_value())
+        runner = SagaRunner(pool, engines, outbox, settings.queue_prefix, correlation)
+        replies = ReplyConsumer(runner, publisher, settings.queue_prefix, correlation, _senders(settings))
+        await consume_replies(connection, replies, settings)
         settled = SettledWaiters(settings.database_url)
         await settled.keep_listening()
         tasks = background_tasks(
@@ -64,6 +67,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for unavailable in database.UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
     return app
+
+
+def _senders(settings: Settings) -> dict[str, str]:
+    """The broker user each command's reply must come from: that of the service it was sent to."""
+    vhost = access.vhost_of(settings.amqp_url)
+    return {
+        command: access.user(service, vhost)
+        for workflow in WORKFLOWS.values()
+        for command, service in workflow.service_of.items()
+    }
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -6,11 +6,15 @@ import aio_pika
 import pytest
 
 from ops.system import System
-from shared.topology import command_queue, dead_letter_queue, exchange_for, reply_queue
+from shared.access import ORCHESTRATOR
+from shared.topology import command_queue, dead_letter_queue, reply_queue
 from tests.harness import SagaApi, order
 from tests.polling import eventually, random_ref
+from tests.senders import correlation_id, publish_as
 
 pytestmark = pytest.mark.e2e
+
+UNKNOWN_SAGA = "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003"
 
 
 async def _dead_letters(system: System, marker: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
@@ -24,12 +28,6 @@ async def _dead_letters(system: System, marker: str) -> list[aio_pika.abc.Abstra
             if marker.encode() in message.body:
                 found.append(message)
     return found
-
-
-async def _publish_reply(channel: aio_pika.abc.AbstractChannel, system: System, body: bytes) -> None:
-    name = reply_queue(system.config.queue_prefix)
-    exchange = await channel.get_exchange(exchange_for(name, system.config.queue_prefix), ensure=False)
-    await exchange.publish(aio_pika.Message(body), routing_key=name)
 
 
 def _reason(message: aio_pika.abc.AbstractIncomingMessage) -> str:
@@ -51,7 +49,7 @@ def _reason(message: aio_pika.abc.AbstractIncomingMessage) -> str:
         (
             "replies",
             b'{{"success": true, "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003", "stepId": "createOrder",'
-            b' "result": {{"m": "{marker}"}}, "error": null}}',
+            b' "result": {{"m": "{marker}"}}, "error": null, "correlationId": "{correlation}"}}',
         ),
         ("replies", b'[{{"success": true}}, {{"m": "{marker}"}}]'),
     ],
@@ -70,13 +68,12 @@ async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
     marker = random_ref("poison")
     prefix = system.config.queue_prefix
     name = reply_queue(prefix) if queue == "replies" else command_queue(queue, prefix)
-    connection = await aio_pika.connect(system.config.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.get_exchange(exchange_for(name, prefix), ensure=False)
-        await exchange.publish(
-            aio_pika.Message(body.decode().format(marker=marker).encode()), routing_key=name
-        )
+    # Sent by whom the consumer takes messages from, so that only the body is wrong.
+    sender = "order" if queue == "replies" else ORCHESTRATOR
+    correlation = correlation_id(system, UNKNOWN_SAGA, "createOrder")
+    await publish_as(
+        system, sender, name, body.decode().format(marker=marker, correlation=correlation).encode()
+    )
 
     dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 1)
 
@@ -98,9 +95,7 @@ async def test_a_reply_naming_an_unknown_command_is_dead_lettered(system: System
         "result": {"m": marker},
         "error": None,
     }
-    connection = await aio_pika.connect(system.config.amqp_url)
-    async with connection:
-        await _publish_reply(await connection.channel(), system, json.dumps(reply).encode())
+    await publish_as(system, "order", reply_queue(system.config.queue_prefix), json.dumps(reply).encode())
 
     dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 1)
 
@@ -114,13 +109,24 @@ async def test_of_the_replies_one_message_carries_only_those_of_no_use_are_dead_
     order_id, marker = random_ref("order"), random_ref("poison")
     saga_id = (await api.start(order(order_id))).json()["sagaId"]
     await api.finished(order_id)
-    late = {"success": True, "sagaId": saga_id, "stepId": "createOrder", "result": {}, "error": None}
-    unknown_saga = {**late, "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004", "result": {"m": marker}}
+    late = {
+        "success": True,
+        "sagaId": saga_id,
+        "stepId": "createOrder",
+        "result": {},
+        "error": None,
+        "correlationId": correlation_id(system, saga_id, "createOrder"),
+    }
+    unknown = "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004"
+    unknown_saga = {
+        **late,
+        "sagaId": unknown,
+        "result": {"m": marker},
+        "correlationId": correlation_id(system, unknown, "createOrder"),
+    }
     unknown_command = {**late, "stepId": "launchRocket", "result": {"m": marker}}
-    connection = await aio_pika.connect(system.config.amqp_url)
-    async with connection:
-        body = json.dumps([late, unknown_saga, unknown_command]).encode()
-        await _publish_reply(await connection.channel(), system, body)
+    body = json.dumps([late, unknown_saga, unknown_command]).encode()
+    await publish_as(system, "order", reply_queue(system.config.queue_prefix), body)
 
     dead = await eventually(lambda: _dead_letters(system, marker), lambda found: len(found) == 2)
 
