@@ -20,7 +20,7 @@ from shared.messages import ItemOutcome, send_items, take_items
 from shared.settings import ProcessSettings
 from shared.topology import is_reply_queue, reply_queue
 from shared.worker.handlers import Handler
-from shared.worker.inbox import Inbox
+from shared.worker.inbox import Inbox, Refused
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ class CommandConsumer:
         except RETRY_LATER as exc:
             log.warning("saga=%s step=%s requeued: %r", command.saga_id, command.step_id, exc)
             return exc
+        except Refused as exc:
+            return str(exc)
         log.info(
             "saga=%s step=%s success=%s error=%s", reply.saga_id, reply.step_id, reply.success, reply.error
         )

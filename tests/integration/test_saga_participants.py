@@ -172,6 +172,44 @@ async def test_a_command_from_anyone_but_the_orchestrator_is_dead_lettered_unapp
     assert retried["success"] is True
 
 
+async def test_a_message_id_not_of_the_saga_and_step_it_claims_is_dead_lettered(
+    participant: Participant, spec: ServiceSpec
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    valid = command(spec.forward, payload)
+    # The id of another saga's step: were it taken, that saga's command would get this one's reply.
+    claimed = valid.model_copy(update={"message_id": command(spec.forward, payload).message_id})
+    before = await participant.state(valid.saga_id, payload)
+
+    await participant.bus.send(spec.service, claimed)
+    dead = await participant.bus.dead_letter(str(claimed.message_id))
+
+    assert f"is not that of saga {valid.saga_id} step {valid.step_id}" in str(dead.headers["x-reason"])
+    assert await participant.state(valid.saga_id, payload) == before
+    assert not await participant.inbox_has(claimed)
+    assert participant.bus.replies_so_far(str(claimed.message_id)) == []
+
+
+async def test_a_message_id_taken_before_with_other_content_is_dead_lettered(
+    participant: Participant, spec: ServiceSpec
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    first = command(spec.forward, payload)
+    await participant.call(first)
+    after_first = await participant.state(first.saga_id, payload)
+    other = first.model_copy(update={"payload": {**payload, "orderId": random_ref("other")}})
+
+    await participant.bus.send(spec.service, other)
+    dead = await participant.bus.dead_letter(str(other.message_id))
+
+    assert "was taken before with other content" in str(dead.headers["x-reason"])
+    assert await participant.state(first.saga_id, payload) == after_first
+    assert len(participant.bus.replies_so_far(str(first.message_id))) == 1
+    await participant.bus.send(spec.service, first.model_copy(update={"correlation_id": "2.again"}))
+    again = (await participant.bus.replies_to(str(first.message_id), count=2))[1]
+    assert again["correlationId"] == "2.again", "the same content is still answered from the inbox"
+
+
 async def test_a_reply_echoes_the_correlation_id_of_the_command_it_answers(
     participant: Participant, spec: ServiceSpec
 ) -> None:
