@@ -87,8 +87,8 @@ async def provision(
         file.flush()
         os.fchmod(file.fileno(), 0o644)
         await rabbitmqctl("import_definitions", file.name)
-    # A vhost created earlier may have granted guest something; it gets nothing.
-    await rabbitmqctl("clear_permissions", "-p", broker.vhost, "guest")
+    # A vhost created earlier may have granted guest something; it gets nothing (if it exists).
+    await rabbitmqctl("clear_permissions", "-p", broker.vhost, "guest", missing_ok=True)
 
 
 async def remove(broker: BrokerAccess) -> None:
@@ -97,13 +97,15 @@ async def remove(broker: BrokerAccess) -> None:
     await asyncio.gather(*(rabbitmqctl("delete_user", broker.user(role)) for role in broker.passwords))
 
 
-async def rabbitmqctl(*arguments: str) -> None:
+async def rabbitmqctl(*arguments: str, missing_ok: bool = False) -> None:
+    """Runs a `rabbitmqctl` command; with `missing_ok`, a user or vhost that does not exist is no error."""
     process = await asyncio.create_subprocess_exec(
         "rabbitmqctl", "-q", *arguments, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     output, _ = await process.communicate()
-    if process.returncode != 0:
-        raise RuntimeError(f"rabbitmqctl {arguments[0]} failed: {output.decode(errors='replace')}")
+    if process.returncode == 0 or (missing_ok and b"does not exist" in output):
+        return
+    raise RuntimeError(f"rabbitmqctl {arguments[0]} failed: {output.decode(errors='replace')}")
 
 
 async def set_up_local(
