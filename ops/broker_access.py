@@ -4,12 +4,15 @@ and its exchanges and queues, in one `rabbitmqctl import_definitions`; `guest` g
 `python -m ops.broker_access` does it for `make run` (which does it anyway before it starts the
 services). Passwords come from `BROKER_PASSWORD_<ROLE>` where set, else from `.run/secrets.json`,
 generated on first use; so does `CORRELATION_SECRET`, the key the orchestrators sign commands with.
+`python -m ops.broker_access --definitions > message-broker/definitions.json` writes compose's copy.
 """
 
 import asyncio
+import json as stdlib_json
 import os
 import re
 import secrets
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -121,6 +124,12 @@ async def set_up_local(
 
 
 def main() -> None:
+    """Sets up the local broker; with `--definitions`, prints the document compose loads instead
+    (message-broker/definitions.json), users without password hashes."""
+    if sys.argv[1:] == ["--definitions"]:
+        document = access.definitions(access.DEFAULT_VHOST, SERVICES)
+        print(stdlib_json.dumps(document, indent=2))
+        return
     broker = asyncio.run(set_up_local(SERVICES))
     roles = ", ".join(broker.user(role) for role in broker.passwords)
     print(f"vhost {broker.vhost}: users {roles}; passwords in {SECRETS} unless set by BROKER_PASSWORD_<ROLE>")

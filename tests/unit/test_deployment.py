@@ -207,7 +207,7 @@ def test_the_setup_fills_in_a_hash_of_each_users_password(
 
 def test_broker_definitions_are_the_access_and_topology_the_code_sets_up() -> None:
     # The same vhost, users, permissions, exchanges and queues as `make run` sets up; compose fills
-    # in the password hashes. Generated: `access.definitions(DEFAULT_VHOST, SERVICES)`.
+    # in the password hashes. Written by `python -m ops.broker_access --definitions`.
     definitions = json.loads((ROOT / "message-broker" / "definitions.json").read_text())
     assert definitions == access.definitions(access.DEFAULT_VHOST, SERVICES)
     assert "guest" not in {user["name"] for user in definitions["users"]}
