@@ -14,7 +14,7 @@ import re
 import secrets
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -51,7 +51,7 @@ class BrokerAccess:
         return self.url(access.ADMIN)
 
 
-def stored_secrets(roles: Iterable[str], path: Path = SECRETS) -> tuple[dict[str, str], str]:
+def stored_secrets(roles: Sequence[str], path: Path = SECRETS) -> tuple[dict[str, str], str]:
     """Each role's password and the correlation secret: from the environment where set, else from
     `path`, where any missing are generated and kept (readable by this user only)."""
     stored: dict[str, str] = json.loads(path.read_bytes()) if path.exists() else {}
