@@ -15,11 +15,12 @@ from pathlib import Path
 
 import asyncpg
 
-from ops import database_access, namespace, servers, traffic
+from ops import broker_access, database_access, namespace, servers, traffic
 from ops.audit import Audit
-from ops.system import ORCHESTRATOR, System, SystemConfig
+from ops.system import ORCHESTRATOR, System, SystemConfig, queue_prefix
 from ops.traffic import Traffic, settled
 
+NAMESPACE = "chaos_"
 ENV = {
     "LOG_LEVEL": "WARNING",
     "DB_POOL_SIZE": "4",
@@ -111,9 +112,13 @@ def report(traffic: Traffic, books: Audit, monkey: Monkey, recovery: float) -> s
 
 
 async def chaos(sagas: int, rate: float, seed: int) -> int:
-    config = SystemConfig(namespace="chaos_", orchestrators=2, log_dir=Path(".run/chaos"), env=ENV)
+    broker = await broker_access.set_up_local(broker_access.SERVICES, "saga-chaos", queue_prefix(NAMESPACE))
+    config = SystemConfig(
+        namespace=NAMESPACE, orchestrators=2, log_dir=Path(".run/chaos"), env=ENV, broker=broker
+    )
     can_restart = servers.restartable(config.postgres_url, config.amqp_url)
     await namespace.remove(config)
+    await namespace.create(config)
     system = System(config)
     try:
         await database_access.set_up(config.postgres_url, config.database_logins())

@@ -1,12 +1,24 @@
-"""Removing a system's databases, roles and queues, so a test or a benchmark starts from nothing."""
+"""Creating and removing a system's queues, and removing its databases and roles, so a test or a
+benchmark starts from nothing."""
 
 import aio_pika
 
 from ops import database_access
 from ops.system import ORCHESTRATOR, WORKERS, SystemConfig
+from shared import topology
 from shared.topology import command_queue, dead_letter_queue, replica_reply_queue, reply_queue
 
 SERVICES = ("order", "payment", "inventory", "shipping")
+
+
+async def create(config: SystemConfig) -> None:
+    """Declares the system's exchanges and queues, as the administrator: its processes may not."""
+    prefix = config.queue_prefix
+    connection = await aio_pika.connect(config.amqp_url)
+    async with connection:
+        await topology.declare(
+            await connection.channel(), [command_queue(s, prefix) for s in SERVICES], prefix
+        )
 
 
 async def remove(config: SystemConfig) -> None:

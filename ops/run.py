@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from ops import database_access
+from ops import broker_access, database_access
 from ops.system import ORCHESTRATOR, System, SystemConfig
 from saga_orchestrator import settings as orchestrator
 
@@ -49,7 +49,9 @@ def main() -> None:
     args = parser.parse_args()
     # What the orchestrators will read, as they inherit this environment: a bad key stops us here.
     keys = orchestrator.from_environment().keys
-    system = System(SystemConfig(orchestrators=args.orchestrators))
+    # The broker's vhost, users and queues first: the services may use them, not create them.
+    broker = asyncio.run(broker_access.set_up_local(broker_access.SERVICES))
+    system = System(SystemConfig(orchestrators=args.orchestrators, broker=broker))
     for service in system.config.services:
         system.log_path(service).unlink(missing_ok=True)
     logs = LogFollower([system.log_path(s) for s in system.config.services])

@@ -6,12 +6,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from ops import database_access
+from ops.broker_access import CORRELATION_VARIABLE, BrokerAccess
+from shared import access
 
 WORKERS = ("order-service", "payment-service", "inventory-service", "shipping-service")
 ORCHESTRATOR = "saga-orchestrator"
@@ -19,6 +22,16 @@ ORCHESTRATOR = "saga-orchestrator"
 
 def package_of(service: str) -> str:
     return service.removesuffix("-2").replace("-", "_")
+
+
+def queue_prefix(namespace: str) -> str:
+    """Prefixes every queue name, so that a namespaced system keeps to its own queues."""
+    return f"{namespace}." if namespace else ""
+
+
+def role_of(service: str) -> str:
+    """The broker user a process logs in as: every orchestrator replica shares one."""
+    return access.ORCHESTRATOR if service.startswith(ORCHESTRATOR) else service.removesuffix("-service")
 
 
 def free_ports(count: int = 1) -> int:
@@ -44,7 +57,6 @@ def _free(port: int) -> bool:
 @dataclass(frozen=True)
 class SystemConfig:
     postgres_url: str = "postgresql://root@127.0.0.1:5432/postgres"
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     namespace: str = ""  # prefixes databases and queues, so a test run stays apart
     orchestrators: int = 1
     http_port: int = 3000
@@ -55,6 +67,18 @@ class SystemConfig:
     # A module that starts each process as `python -m <entry> <package>` rather than `python -m
     # <package>`: the tests start theirs through one that can install faults.
     entry: str | None = None
+    broker: BrokerAccess | None = None  # the vhost, and each process's user in it
+
+    @property
+    def access(self) -> BrokerAccess:
+        if self.broker is None:
+            raise RuntimeError("no broker access: a system's vhost and users come from ops.broker_access")
+        return self.broker
+
+    @property
+    def amqp_url(self) -> str:
+        """The administrator's: for setup and inspection, never for a process of the system."""
+        return self.access.admin_url
 
     @property
     def services(self) -> list[str]:
@@ -67,8 +91,7 @@ class SystemConfig:
 
     @property
     def queue_prefix(self) -> str:
-        """Prefixes every queue name, so that a namespaced system keeps to its own queues."""
-        return f"{self.namespace}." if self.namespace else ""
+        return queue_prefix(self.namespace)
 
     def database_role(self, service: str) -> str:
         """The process's login role, and the name of the one database it may use."""
@@ -91,16 +114,26 @@ class SystemConfig:
 
     def environment(self, service: str) -> dict[str, str]:
         env = {
-            **os.environ,
+            **_without_secrets(os.environ),
             "DATABASE_URL": self.database_url(service),
-            "AMQP_URL": self.amqp_url,
+            "AMQP_URL": self.access.url(role_of(service)),
             "QUEUE_PREFIX": self.queue_prefix,
             "HTTP_PORT": str(self.port(service)),
             **self.env,
         }
         if service.startswith(ORCHESTRATOR):
             env["REPLICA"] = service  # a restarted replica takes up its own reply queue again
+            env[CORRELATION_VARIABLE] = self.access.correlation_secret  # the services never see it
         return {**env, **self.service_env.get(service.removesuffix("-2"), {})}
+
+
+def _without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment minus the secrets of setup: each process gets only its own."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name != CORRELATION_VARIABLE and not name.startswith(access.password_variable(""))
+    }
 
 
 class System:

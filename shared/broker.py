@@ -12,7 +12,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, Abstrac
 from pamqp.commands import Basic
 
 from shared.retry import when_up
-from shared.topology import dead_letter_queue
+from shared.topology import dead_letter_queue, exchange_for
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +47,27 @@ async def requeue(message: AbstractIncomingMessage) -> None:
 
 
 class Publisher:
-    """Publishes persistent messages and returns only once the broker has confirmed them."""
+    """Publishes persistent messages through the named exchange of their queue, signed with the
+    connection's user, and returns only once the broker has confirmed them."""
 
-    def __init__(self, channel: AbstractRobustChannel) -> None:
+    def __init__(
+        self,
+        channel: AbstractRobustChannel,
+        *,
+        prefix: str = "",
+        user: str | None = None,
+    ) -> None:
         self._channel = channel
+        self._prefix = prefix
+        self._user = user
 
     @classmethod
-    async def open(cls, connection: AbstractRobustConnection) -> "Publisher":
+    async def open(cls, connection: AbstractRobustConnection, *, prefix: str = "", user: str) -> "Publisher":
+        """`user` is the connection's: the broker refuses a message whose `user_id` is another's,
+        so a receiver can trust it."""
         # A message no queue takes comes back and fails its publish, rather than passing as sent.
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        return cls(channel)
+        return cls(channel, prefix=prefix, user=user)
 
     async def publish(
         self,
@@ -74,7 +85,9 @@ class Publisher:
             message_id=message_id,
             headers=dict(headers) if headers else None,
             reply_to=reply_to,
+            user_id=self._user,
         )
+        exchange = exchange_for(queue, self._prefix)
         if self._channel.is_closed:
             # Fail now rather than wait for the reconnect: the caller has somewhere to leave
             # the message (the outbox, a requeue) and other work to get on with.
@@ -82,6 +95,7 @@ class Publisher:
         channel = await self._channel.get_underlay_channel()
         await channel.basic_publish(
             body,
+            exchange=exchange,
             routing_key=queue,
             properties=properties,
             mandatory=True,

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 Identifier = Field(min_length=1, max_length=64)
+CORRELATION_MAX_LENGTH = 80
 
 
 class Contract(BaseModel):
@@ -28,6 +29,9 @@ class CommandMessage(Contract):
     command: str = Field(min_length=1)
     deadline: AwareDatetime  # a naive one cannot be compared with now(UTC)
     payload: dict[str, Any]
+    # Which attempt of (saga, step) this is, signed by the orchestrator; opaque to the service,
+    # which echoes it in the reply, so that a reply proves which command it answers.
+    correlation_id: str = Field(min_length=1, max_length=CORRELATION_MAX_LENGTH)
 
 
 class Reply(Contract):
@@ -38,6 +42,7 @@ class Reply(Contract):
     step_id: str
     result: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
+    correlation_id: str | None = Field(default=None, max_length=CORRELATION_MAX_LENGTH)  # the command's
 
 
 def command_message_id(saga_id: UUID, step_id: str) -> UUID:

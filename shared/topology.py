@@ -1,8 +1,12 @@
-"""Names and declarations of every queue: one command queue per service, the reply queues, the dead letters.
+"""Names and declarations of every queue and exchange: one command queue per service, the reply
+queues, the dead letters, and the named exchange each kind of message is published to.
 
-All queues are durable quorum queues, so a broker restart keeps every message.
+All queues are durable quorum queues, so a broker restart keeps every message. Nothing is published
+to the default exchange: write permission on it reaches every queue and cannot be narrowed, whereas
+a user's write permission on a named exchange says which kind of message it may send.
 """
 
+from aio_pika import ExchangeType
 from aio_pika.abc import AbstractChannel, AbstractQueue
 from aiormq.abc import FieldTable
 
@@ -49,6 +53,32 @@ def dead_letter_queue(prefix: str = "") -> str:
     return f"{prefix}saga.dead-letters"
 
 
+def command_exchange(prefix: str = "") -> str:
+    return f"{prefix}exchange.commands"
+
+
+def reply_exchange(prefix: str = "") -> str:
+    return f"{prefix}exchange.replies"
+
+
+def dead_letter_exchange(prefix: str = "") -> str:
+    return f"{prefix}exchange.dead-letters"
+
+
+def exchanges(prefix: str = "") -> list[str]:
+    return [command_exchange(prefix), reply_exchange(prefix), dead_letter_exchange(prefix)]
+
+
+def exchange_for(queue: str, prefix: str = "") -> str:
+    """The exchange a message for `queue` is published to; every queue is bound to its exchange
+    under its own name, so the routing key is the queue's name."""
+    if is_reply_queue(queue, prefix):
+        return reply_exchange(prefix)
+    if queue == dead_letter_queue(prefix):
+        return dead_letter_exchange(prefix)
+    return command_exchange(prefix)
+
+
 def arguments(name: str, prefix: str = "") -> FieldTable:
     """Quorum, with a delivery limit; and for every queue but the dead letters' own, where a message
     goes that the broker gives up on, so none vanishes."""
@@ -58,18 +88,24 @@ def arguments(name: str, prefix: str = "") -> FieldTable:
     return {
         **QUORUM,
         "x-delivery-limit": DELIVERY_LIMIT,
-        "x-dead-letter-exchange": "",
+        "x-dead-letter-exchange": dead_letter_exchange(prefix),
         "x-dead-letter-routing-key": dead_letters,
     }
 
 
 async def declare_queue(channel: AbstractChannel, name: str, prefix: str = "") -> AbstractQueue:
-    return await channel.declare_queue(name, durable=True, arguments=arguments(name, prefix))
+    """Declares the queue and binds it to its exchange, which must exist (see `declare`)."""
+    queue = await channel.declare_queue(name, durable=True, arguments=arguments(name, prefix))
+    await queue.bind(exchange_for(name, prefix), routing_key=name)
+    return queue
 
 
 async def declare(channel: AbstractChannel, queues: list[str], prefix: str = "") -> list[AbstractQueue]:
-    """Declares the given queues plus the reply and dead-letter queues, and returns them in that
-    order; safe to repeat."""
+    """Declares the exchanges, then the given queues plus the reply and dead-letter queues, each
+    bound to its exchange, and returns the queues in that order; safe to repeat. This is setup work,
+    for a user allowed to configure everything: the services only use what it made."""
+    for name in exchanges(prefix):
+        await channel.declare_exchange(name, ExchangeType.DIRECT, durable=True)
     return [
         await declare_queue(channel, name, prefix)
         for name in [*queues, reply_queue(prefix), dead_letter_queue(prefix)]
@@ -93,10 +129,12 @@ async def declare_replica_reply_queue(
         "x-delivery-limit": DELIVERY_LIMIT,
         "x-message-ttl": round(handover_seconds * 1000),
         "x-expires": QUEUE_EXPIRY_SECONDS * 1000,
-        "x-dead-letter-exchange": "",
+        "x-dead-letter-exchange": reply_exchange(prefix),
         "x-dead-letter-routing-key": reply_queue(prefix),
         "x-dead-letter-strategy": "at-least-once",
         "x-overflow": "reject-publish",  # at-least-once dead-lettering requires it
     }
     name = replica_reply_queue(replica, prefix)
-    return await channel.declare_queue(name, durable=True, arguments=arguments)
+    queue = await channel.declare_queue(name, durable=True, arguments=arguments)
+    await queue.bind(reply_exchange(prefix), routing_key=name)
+    return queue

@@ -11,6 +11,7 @@ import httpx
 
 from ops import database_access, namespace
 from ops.audit import TERMINAL, fetch
+from ops.broker_access import BrokerAccess
 from ops.system import System, SystemConfig, free_ports
 from tests import faulty
 from tests.infrastructure import Infrastructure
@@ -105,13 +106,13 @@ async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[asynci
 
 @asynccontextmanager
 async def running_system(
-    infra: Infrastructure, prefix: str, log_dir: Path, **overrides: Any
+    infra: Infrastructure, broker: BrokerAccess, prefix: str, log_dir: Path, **overrides: Any
 ) -> AsyncIterator[System]:
     """Sets up the five services' databases and roles, starts each on its own queues through the
     entry that installs the faults its FAULT_* variables name; removes all of it afterwards."""
     config = SystemConfig(
         postgres_url=infra.postgres_url,
-        amqp_url=infra.amqp_url,
+        broker=broker,
         namespace=prefix,
         http_port=free_ports(overrides.get("orchestrators", 1)),
         log_dir=log_dir,
@@ -122,6 +123,7 @@ async def running_system(
     system = System(config)
     try:
         await database_access.set_up(config.postgres_url, config.database_logins())
+        await namespace.create(config)
         system.start_all()
         yield system
     finally:

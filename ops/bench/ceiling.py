@@ -16,7 +16,7 @@ import asyncpg
 from aio_pika.abc import AbstractChannel
 
 from shared.database import with_database
-from shared.topology import declare_queue
+from shared.topology import QUORUM
 
 # From the design. Succeeding: 4 commands and 4 replies; the orchestrator commits the start and
 # each reply, each service each command. Failing at shipping adds 3 compensations and replies.
@@ -109,7 +109,7 @@ async def rabbit_messages(amqp_url: str, queue: str, publishers: int, seconds: f
     async with connection:
         channels = [await connection.channel(publisher_confirms=True) for _ in range(CHANNELS)]
         await channels[0].queue_delete(queue)
-        await declare_queue(channels[0], queue)
+        await _declare(channels[0], queue)
         try:
             deadline = time.perf_counter() + seconds
             counts = await asyncio.gather(
@@ -119,6 +119,11 @@ async def rabbit_messages(amqp_url: str, queue: str, publishers: int, seconds: f
             return sum(counts) / seconds, consumed
         finally:
             await channels[0].queue_delete(queue)
+
+
+async def _declare(channel: AbstractChannel, name: str) -> aio_pika.abc.AbstractQueue:
+    """A queue like the system's, on the default exchange: the broker's own ceiling, without our topology."""
+    return await channel.declare_queue(name, durable=True, arguments=QUORUM)
 
 
 async def _publish_until(channel: AbstractChannel, queue: str, deadline: float) -> int:
@@ -139,7 +144,7 @@ async def _publish_until(channel: AbstractChannel, queue: str, deadline: float) 
 async def _drain(channel: AbstractChannel, name: str, expected: int, seconds: float) -> float:
     """Messages consumed and acked per second, with the services' prefetch."""
     await channel.set_qos(prefetch_count=64)
-    queue = await declare_queue(channel, name)
+    queue = await _declare(channel, name)
     done = asyncio.Event()
     consumed = 0
 

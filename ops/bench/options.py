@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from ops.broker_access import BrokerAccess
+
 PRODUCT = "bench-item"
 SEED_STOCK = 100_000_000  # never runs out, so no saga fails for want of stock
 AMOUNT = 10.0
@@ -27,6 +29,7 @@ class Options:
     ceiling_seconds: float = 3.0
     postgres_url: str = "postgresql://root@127.0.0.1:5432/postgres"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    broker: BrokerAccess | None = None  # our own systems' vhost; None: the local "saga-bench"
     out_dir: Path = Path("docs/bench")
     log_dir: Path = Path(".run/bench")
 

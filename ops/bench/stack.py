@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from ops import database_access, namespace
+from ops import broker_access, database_access, namespace
 from ops.bench.options import PRODUCT, SEED_STOCK, Options
-from ops.system import ORCHESTRATOR, WORKERS, System, SystemConfig, free_ports, package_of
+from ops.system import ORCHESTRATOR, WORKERS, System, SystemConfig, free_ports, package_of, queue_prefix
 from shared.database import database_name
 
 
@@ -24,10 +24,13 @@ class Target:
     api_key: str | None = None  # sent with every request, so that the secured path is measured
 
 
-def _config(options: Options, orchestrators: int, api_key: str) -> SystemConfig:
+async def _config(options: Options, orchestrators: int, api_key: str) -> SystemConfig:
+    broker = options.broker or await broker_access.set_up_local(
+        broker_access.SERVICES, "saga-bench", queue_prefix(options.prefix), options.amqp_url
+    )
     return SystemConfig(
         postgres_url=options.postgres_url,
-        amqp_url=options.amqp_url,
+        broker=broker,
         namespace=options.prefix,
         orchestrators=orchestrators,
         http_port=free_ports(orchestrators),
@@ -44,8 +47,9 @@ def _config(options: Options, orchestrators: int, api_key: str) -> SystemConfig:
 async def fresh_system(options: Options, orchestrators: int) -> AsyncIterator[Target]:
     """Starts the five services on fresh databases and queues; removes them after a clean run."""
     api_key = secrets.token_urlsafe(32)
-    config = _config(options, orchestrators, api_key)
+    config = await _config(options, orchestrators, api_key)
     await namespace.remove(config)
+    await namespace.create(config)
     system = System(config)
     for service in config.services:
         system.log_path(service).unlink(missing_ok=True)
@@ -63,9 +67,7 @@ async def fresh_system(options: Options, orchestrators: int) -> AsyncIterator[Ta
 
 def running_system(options: Options) -> Target:
     """A system someone else started: its processes are found by the databases they use."""
-    config = SystemConfig(
-        postgres_url=options.postgres_url, amqp_url=options.amqp_url, namespace=options.prefix
-    )
+    config = SystemConfig(postgres_url=options.postgres_url, namespace=options.prefix)
     return Target(config, list(options.urls), _discover(config), options.api_key)
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from saga_orchestrator.api.deps import Resources
 from saga_orchestrator.api.routes import health, router
 from saga_orchestrator.engine.machine import Engine
+from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.loops import background_tasks
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.replies import ReplyConsumer, consume_replies
@@ -17,7 +18,7 @@ from saga_orchestrator.runtime.runner import SagaRunner
 from saga_orchestrator.runtime.settled import SettledWaiters
 from saga_orchestrator.settings import Settings
 from saga_orchestrator.workflows import WORKFLOWS
-from shared import broker, database, gc_tuning, logs, topology
+from shared import access, broker, database, gc_tuning, logs, topology
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,16 +30,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log = logs.lifecycle("saga_orchestrator")
         pool = await database.open_pool(settings.database_url, settings.db_pool_size)
         connection = await broker.connect(settings.amqp_url)
-        publisher = await broker.Publisher.open(connection)
+        publisher = await broker.Publisher.open(
+            connection, prefix=settings.queue_prefix, user=access.user_of(settings.amqp_url)
+        )
         own_replies = topology.replica_reply_queue(settings.replica, settings.queue_prefix)
         outbox = OutboxPublisher(pool, publisher, reply_to=own_replies)
         engines = {name: Engine(w, settings.retry_policy) for name, w in WORKFLOWS.items()}
-        runner = SagaRunner(pool, engines, outbox, settings.queue_prefix)
-        services = {service for w in WORKFLOWS.values() for service in w.services}
-        queues = [topology.command_queue(s, settings.queue_prefix) for s in sorted(services)]
-        async with connection.channel() as channel:
-            await topology.declare(channel, queues, settings.queue_prefix)
-        await consume_replies(connection, ReplyConsumer(runner, publisher, settings.queue_prefix), settings)
+        correlation = Correlation(settings.correlation_secret.get_secret_value())
+        runner = SagaRunner(pool, engines, outbox, settings.queue_prefix, correlation)
+        replies = ReplyConsumer(runner, publisher, settings.queue_prefix, correlation, _senders(settings))
+        await consume_replies(connection, replies, settings)
         settled = SettledWaiters(settings.database_url)
         await settled.keep_listening()
         tasks = background_tasks(
@@ -46,12 +47,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.resources = Resources(pool=pool, broker=connection, runner=runner, settled=settled)
         gc_tuning.tune_for_service()
-        access = f"API keys: {len(settings.keys)}" if settings.keys else "authentication off"
+        authentication = f"API keys: {len(settings.keys)}" if settings.keys else "authentication off"
         log.info(
             "ready: serving on %s:%d (%s), replies to %s",
             settings.http_host,
             settings.http_port,
-            access,
+            authentication,
             own_replies,
         )
         yield
@@ -74,6 +75,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for unavailable in database.UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
     return app
+
+
+def _senders(settings: Settings) -> dict[str, str]:
+    """The broker user each command's reply must come from: that of the service it was sent to."""
+    vhost = access.vhost_of(settings.amqp_url)
+    return {
+        command: access.user(service, vhost)
+        for workflow in WORKFLOWS.values()
+        for command, service in workflow.service_of.items()
+    }
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -36,6 +36,10 @@ class Settings(ProcessSettings):
         pattern=r"^[\w.-]+$",
         description="names this replica's own reply queue; unique among the running replicas",
     )
+    correlation_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="signs each command's correlation id; the same for every replica, required to start",
+    )
     reply_handover_seconds: float = Field(
         default=1.0, gt=0, description="a reply its replica has not taken by then goes to any replica"
     )

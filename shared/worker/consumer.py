@@ -11,6 +11,7 @@ import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
+from shared import access
 from shared.batching import Batcher, send_grouped
 from shared.broker import UNROUTABLE, Publisher
 from shared.contracts import CommandMessage, Reply
@@ -19,7 +20,7 @@ from shared.messages import ItemOutcome, send_items, take_items
 from shared.settings import ProcessSettings
 from shared.topology import is_reply_queue, reply_queue
 from shared.worker.handlers import Handler
-from shared.worker.inbox import Inbox
+from shared.worker.inbox import Inbox, Refused
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,18 @@ class CommandConsumer:
         self._handlers = handlers
         self._settings = settings
         self._replies = reply_queue(settings.queue_prefix)
+        self._orchestrator = access.user(access.ORCHESTRATOR, access.vhost_of(settings.amqp_url))
         # Replies that are ready together go out together, one message per reply queue.
         self._outgoing: Batcher[_Answer, Exception | None] = Batcher(self._send_together)
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
         """Runs every command the message carries, and acks it once each is answered, refused or
-        dead-lettered."""
+        dead-lettered. Only the orchestrator gives commands: from anyone else, the message is
+        dead-lettered unread. (The broker vouches for `user_id`: it refuses one not the connection's.)"""
+        if message.user_id != self._orchestrator:
+            reason = f"command sent by {message.user_id!r}, not by the orchestrator {self._orchestrator!r}"
+            await self._publisher.dead_letter(message, reason, self._settings.queue_prefix)
+            return
         await take_items(
             message, lambda item: self._run(message, item), self._publisher, self._settings.queue_prefix
         )
@@ -68,9 +75,13 @@ class CommandConsumer:
         except RETRY_LATER as exc:
             log.warning("saga=%s step=%s requeued: %r", command.saga_id, command.step_id, exc)
             return exc
+        except Refused as exc:
+            return str(exc)
         log.info(
             "saga=%s step=%s success=%s error=%s", reply.saga_id, reply.step_id, reply.success, reply.error
         )
+        # The reply answers this command, whichever attempt the inbox first answered.
+        reply = reply.model_copy(update={"correlation_id": command.correlation_id})
         answer = _Answer(self._reply_queue(message), str(command.message_id), reply)
         not_sent = await self._outgoing.submit(answer)
         if not_sent is not None:

@@ -1,18 +1,21 @@
 """Exactly-once effects: the inbox row, the business change and the stored reply commit together."""
 
+import hashlib
 from dataclasses import dataclass
 
 import asyncpg
+import orjson
 
 from shared.batching import Batcher
-from shared.contracts import CommandMessage, Reply
+from shared.contracts import CommandMessage, Reply, command_message_id
 from shared.database import RETRY_LATER
 from shared.worker.handlers import BoundHandler, Outcome
 
 RECORD = """
-INSERT INTO inbox (message_id, saga_id, command, reply)
-SELECT r.message_id, r.saga_id, r.command, r.reply
-FROM jsonb_to_recordset($1::jsonb) AS r(message_id uuid, saga_id uuid, command text, reply jsonb)
+INSERT INTO inbox (message_id, saga_id, command, reply, content)
+SELECT r.message_id, r.saga_id, r.command, r.reply, r.content
+FROM jsonb_to_recordset($1::jsonb)
+    AS r(message_id uuid, saga_id uuid, command text, reply jsonb, content text)
 ON CONFLICT (message_id) DO NOTHING
 """
 
@@ -37,6 +40,8 @@ class Inbox:
         self._batcher: Batcher[Work, Reply] = Batcher(self._execute_many, key=lambda w: w.command.message_id)
 
     async def execute(self, command: CommandMessage, handler: BoundHandler) -> Reply:
+        """The command's reply; `Refused` if its message id is not its own (see `check_id`)."""
+        check_id(command)
         return await self._batcher.submit(Work(command, handler))
 
     async def _execute_many(self, batch: list[Work]) -> list[Reply | Exception]:
@@ -54,6 +59,8 @@ class Inbox:
             return await execute(self._pool, work.command, work.handler)
         except RETRY_LATER as exc:
             return exc
+        except Refused as exc:
+            return exc
 
     async def _together(self, batch: list[Work]) -> list[Reply]:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -61,6 +68,25 @@ class Inbox:
             if not await _record(conn, [w.command for w in batch], replies):
                 raise _SeenBefore
             return replies
+
+
+class Refused(Exception):
+    """A command the inbox will not take, with the reason: it is dead-lettered, nothing applied."""
+
+
+def check_id(command: CommandMessage) -> None:
+    """A message id is its (saga, step)'s, so that it cannot take the inbox slot, and so the reply,
+    of another saga or step."""
+    if command.message_id != command_message_id(command.saga_id, command.step_id):
+        raise Refused(
+            f"message id {command.message_id} is not that of saga {command.saga_id} step {command.step_id}"
+        )
+
+
+def content_digest(command: CommandMessage) -> str:
+    """What a retry of the command repeats: its name and payload (not its deadline or correlation)."""
+    canonical = orjson.dumps([command.command, command.payload], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 async def execute(pool: asyncpg.Pool, command: CommandMessage, handler: BoundHandler) -> Reply:
@@ -82,8 +108,13 @@ async def execute(pool: asyncpg.Pool, command: CommandMessage, handler: BoundHan
                     raise _SeenBefore
                 return reply
         except _SeenBefore:
-            stored = await conn.fetchval("SELECT reply FROM inbox WHERE message_id = $1", command.message_id)
-            return Reply.model_validate(stored)
+            sql = "SELECT reply, content FROM inbox WHERE message_id = $1"
+            stored = await conn.fetchrow(sql, command.message_id)
+            if stored["content"] not in (None, content_digest(command)):
+                raise Refused(
+                    f"message id {command.message_id} was taken before with other content"
+                ) from None
+            return Reply.model_validate(stored["reply"])
         except RETRY_LATER:
             raise
         except Exception as exc:
@@ -102,6 +133,7 @@ async def _record(conn: asyncpg.Connection, commands: list[CommandMessage], repl
             "saga_id": command.saga_id,
             "command": command.command,
             "reply": reply.model_dump(mode="json", by_alias=True),
+            "content": content_digest(command),
         }
         for command, reply in zip(commands, replies, strict=True)
     ]

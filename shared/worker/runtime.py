@@ -1,4 +1,4 @@
-"""Starts a worker: open its pool, declare its queues, consume until told to stop."""
+"""Starts a worker: open its pool, connect to its queue, consume until told to stop."""
 
 import asyncio
 import signal
@@ -10,7 +10,7 @@ import asyncpg
 import uvloop
 from aio_pika.abc import AbstractRobustConnection
 
-from shared import broker, database, gc_tuning, logs, topology
+from shared import access, broker, database, gc_tuning, logs, topology
 from shared.settings import ProcessSettings
 from shared.worker.consumer import CommandConsumer
 from shared.worker.handlers import Handler
@@ -63,7 +63,9 @@ async def serve(
             await setup(pool)
         connection = await broker.connect(settings.amqp_url)
         resources.push_async_callback(connection.close)
-        publisher = await broker.Publisher.open(connection)
+        publisher = await broker.Publisher.open(
+            connection, prefix=settings.queue_prefix, user=access.user_of(settings.amqp_url)
+        )
         consumer = CommandConsumer(pool, publisher, handlers, settings)
         queue_name = await _consume(service, connection, consumer, settings)
         gc_tuning.tune_for_service()
@@ -81,6 +83,7 @@ async def _consume(
     channel = await connection.channel()
     await channel.set_qos(prefetch_count=settings.prefetch)
     queue_name = topology.command_queue(service, settings.queue_prefix)
-    queue, *_ = await topology.declare(channel, [queue_name], settings.queue_prefix)
+    # Declared by the setup: a service may only read its queue, not configure it.
+    queue = await channel.get_queue(queue_name, ensure=True)
     await queue.consume(consumer.on_message)
     return queue_name

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from ops.broker_access import BrokerAccess
 from ops.system import System
 from tests.harness import Books, SagaApi, running_system
 from tests.infrastructure import Infrastructure
@@ -13,10 +14,10 @@ E2E_ENV = {"STEP_TIMEOUT_SECONDS": "3", "LOG_LEVEL": "INFO", "DB_POOL_SIZE": "4"
 
 @pytest.fixture(scope="session")
 async def system(
-    infra: Infrastructure, run_id: str, tmp_path_factory: pytest.TempPathFactory
+    infra: Infrastructure, broker: BrokerAccess, run_id: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[System]:
     log_dir = tmp_path_factory.mktemp("e2e-logs")
-    async with running_system(infra, f"{run_id}_e2e_", log_dir, env=E2E_ENV) as running:
+    async with running_system(infra, broker, f"{run_id}_e2e_", log_dir, env=E2E_ENV) as running:
         yield running
 
 

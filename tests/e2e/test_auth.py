@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ops.broker_access import BrokerAccess
 from ops.system import System
 from tests.harness import SagaApi, order, running_system
 from tests.infrastructure import Infrastructure
@@ -41,10 +42,10 @@ ROUTES = [
 
 @pytest.fixture(scope="module")
 async def system(
-    infra: Infrastructure, run_id: str, tmp_path_factory: pytest.TempPathFactory
+    infra: Infrastructure, broker: BrokerAccess, run_id: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[System]:
     log_dir = tmp_path_factory.mktemp("auth-logs")
-    async with running_system(infra, f"{run_id}_auth_", log_dir, env=ENV) as running:
+    async with running_system(infra, broker, f"{run_id}_auth_", log_dir, env=ENV) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from ops.bench.options import Options
 from ops.bench.session import bench
+from ops.broker_access import BrokerAccess
 from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +19,11 @@ SWEEP = {1: 6, 8: 24}  # sagas at each point of the sweep
 
 
 async def test_a_small_bench_measures_both_systems_balances_their_books_and_cleans_up(
-    infra: Infrastructure, run_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    infra: Infrastructure,
+    broker: BrokerAccess,
+    run_id: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     namespace = f"{run_id}_bench_"
     out = tmp_path / "results"
@@ -34,6 +39,7 @@ async def test_a_small_bench_measures_both_systems_balances_their_books_and_clea
         ceiling_seconds=0.3,
         postgres_url=infra.postgres_url,
         amqp_url=infra.amqp_url,
+        broker=broker,
         out_dir=out,
         log_dir=tmp_path / "logs",
     )

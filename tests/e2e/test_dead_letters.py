@@ -7,9 +7,11 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
 from ops.system import System
+from shared.access import ORCHESTRATOR
 from shared.topology import command_queue, dead_letter_queue, reply_queue
 from tests.harness import SagaApi, order
 from tests.polling import eventually, random_ref
+from tests.senders import correlation_id, publish_as
 
 pytestmark = pytest.mark.e2e
 
@@ -34,12 +36,6 @@ async def _dead_letters(system: System, marker: str, count: int) -> list[Abstrac
     return found
 
 
-async def _publish(system: System, queue: str, body: bytes) -> None:
-    async with await aio_pika.connect(system.config.amqp_url) as connection:
-        channel = await connection.channel()
-        await channel.default_exchange.publish(aio_pika.Message(body), routing_key=queue)
-
-
 def _reason(message: AbstractIncomingMessage) -> str:
     return str(message.headers["x-reason"])
 
@@ -56,14 +52,15 @@ UNKNOWN_SAGA = "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003"
             "inventory",
             b'{{"messageId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f001",'
             b' "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f002", "stepId": "x", "command": "launchRocket",'
-            b' "deadline": "2099-01-01T00:00:00Z", "payload": {{"m": "{marker}"}}}}',
+            b' "deadline": "2099-01-01T00:00:00Z", "payload": {{"m": "{marker}"}},'
+            b' "correlationId": "{correlation}"}}',
             "unknown command 'launchRocket'",
         ),
         ("replies", b"not json either {marker}", "Invalid JSON: "),
         (
             "replies",
             b'{{"success": true, "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003", "stepId": "createOrder",'
-            b' "result": {{"m": "{marker}"}}, "error": null}}',
+            b' "result": {{"m": "{marker}"}}, "error": null, "correlationId": "{correlation}"}}',
             f"unknown saga {UNKNOWN_SAGA}",
         ),
         (
@@ -87,8 +84,12 @@ async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
     marker = random_ref("poison")
     prefix = system.config.queue_prefix
     name = reply_queue(prefix) if queue == "replies" else command_queue(queue, prefix)
-
-    await _publish(system, name, body.decode().format(marker=marker).encode())
+    # Sent by whom the consumer takes messages from, so that only the body is wrong.
+    sender = "order" if queue == "replies" else ORCHESTRATOR
+    correlation = correlation_id(system, UNKNOWN_SAGA, "createOrder")
+    await publish_as(
+        system, sender, name, body.decode().format(marker=marker, correlation=correlation).encode()
+    )
 
     [dead] = await _dead_letters(system, marker, count=1)
     assert reason in _reason(dead)
@@ -109,8 +110,7 @@ async def test_a_reply_naming_an_unknown_command_is_dead_lettered(system: System
         "result": {"m": marker},
         "error": None,
     }
-
-    await _publish(system, reply_queue(system.config.queue_prefix), json.dumps(reply).encode())
+    await publish_as(system, "order", reply_queue(system.config.queue_prefix), json.dumps(reply).encode())
 
     [dead] = await _dead_letters(system, marker, count=1)
     assert _reason(dead) == "reply names unknown command 'launchRocket'"
@@ -123,12 +123,24 @@ async def test_of_the_replies_one_message_carries_only_those_of_no_use_are_dead_
     order_id, marker = random_ref("order"), random_ref("poison")
     saga_id = (await api.start(order(order_id))).json()["sagaId"]
     await api.finished(order_id)
-    late = {"success": True, "sagaId": saga_id, "stepId": "createOrder", "result": {}, "error": None}
-    unknown_saga = {**late, "sagaId": "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004", "result": {"m": marker}}
+    late = {
+        "success": True,
+        "sagaId": saga_id,
+        "stepId": "createOrder",
+        "result": {},
+        "error": None,
+        "correlationId": correlation_id(system, saga_id, "createOrder"),
+    }
+    unknown = "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004"
+    unknown_saga = {
+        **late,
+        "sagaId": unknown,
+        "result": {"m": marker},
+        "correlationId": correlation_id(system, unknown, "createOrder"),
+    }
     unknown_command = {**late, "stepId": "launchRocket", "result": {"m": marker}}
     body = json.dumps([late, unknown_saga, unknown_command]).encode()
-
-    await _publish(system, reply_queue(system.config.queue_prefix), body)
+    await publish_as(system, "order", reply_queue(system.config.queue_prefix), body)
 
     dead = await _dead_letters(system, marker, count=2)
     reasons = {json.loads(message.body)["stepId"]: _reason(message) for message in dead}

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ops import traffic
+from ops.broker_access import BrokerAccess
 from ops.system import System
 from tests.harness import SagaApi, running_system
 from tests.infrastructure import Infrastructure
@@ -28,12 +29,13 @@ Launch = Callable[..., AbstractAsyncContextManager[System]]
 
 
 @pytest.fixture
-def launch(infra: Infrastructure, run_id: str, tmp_path: Path) -> Launch:
+def launch(infra: Infrastructure, broker: BrokerAccess, run_id: str, tmp_path: Path) -> Launch:
     """Starts a system with the fast settings plus `env`; `service_env` sets a fault per service."""
 
     def start(env: dict[str, str] | None = None, **config: Any) -> AbstractAsyncContextManager[System]:
         namespace = f"{run_id}_{random_ref('f').replace('-', '')}_"
-        return running_system(infra, namespace, tmp_path / "logs", env={**FAST, **(env or {})}, **config)
+        logs = tmp_path / "logs"
+        return running_system(infra, broker, namespace, logs, env={**FAST, **(env or {})}, **config)
 
     return start
 

@@ -5,9 +5,17 @@ from typing import Any
 from uuid import UUID
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+)
 
-from shared import json, topology
+from ops.broker_access import BrokerAccess
+from shared import access, json, topology
+from shared.access import ORCHESTRATOR
 from shared.contracts import CommandMessage, command_message_id
 from tests.polling import eventually
 
@@ -29,13 +37,17 @@ class Bus:
         self._replies: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         self._dead_letters: defaultdict[str, list[AbstractIncomingMessage]] = defaultdict(list)
         self._queues: list[str] = []
+        self._senders: dict[str, tuple[AbstractConnection, AbstractExchange]] = {}
+        self.orchestrator_url = ""
 
     @classmethod
-    async def open(cls, amqp_url: str, prefix: str, services: list[str]) -> "Bus":
-        connection = await aio_pika.connect(amqp_url)
+    async def open(cls, broker: BrokerAccess, prefix: str, services: list[str]) -> "Bus":
+        """Declares and listens as the administrator; sends commands as the orchestrator."""
+        connection = await aio_pika.connect(broker.admin_url)
         try:
             channel = await connection.channel(publisher_confirms=True)
-            bus = cls(amqp_url, connection, channel, prefix)
+            bus = cls(broker.admin_url, connection, channel, prefix)
+            bus.orchestrator_url = broker.url(ORCHESTRATOR)
             # Declared before any worker starts, so a command published early is kept, not lost.
             bus._queues = [topology.command_queue(service, prefix) for service in services]
             await topology.declare(channel, bus._queues, prefix)
@@ -50,6 +62,8 @@ class Bus:
     async def close(self) -> None:
         """Disconnects, then deletes this run's queues over a fresh connection, which works even
         when the bus's own was lost to a broker restart during the run."""
+        for sender, _ in self._senders.values():
+            await sender.close()
         await self._connection.close()
         async with await aio_pika.connect(self._url) as connection:
             channel = await connection.channel()
@@ -61,13 +75,36 @@ class Bus:
         await self.send_raw(service, body, str(command.message_id), reply_to=reply_to)
 
     async def send_raw(
-        self, service: str, body: bytes, message_id: str, *, reply_to: str | None = None
+        self,
+        service: str,
+        body: bytes,
+        message_id: str,
+        *,
+        reply_to: str | None = None,
+        sender_url: str | None = None,
     ) -> None:
+        """Publishes to the service's command queue as the orchestrator, or as the user of `sender_url`."""
+        url = sender_url or self.orchestrator_url
+        exchange = await self._sender(url)
         message = aio_pika.Message(
-            body, message_id=message_id, content_type="application/json", reply_to=reply_to
+            body,
+            message_id=message_id,
+            content_type="application/json",
+            reply_to=reply_to,
+            user_id=access.user_of(url),
         )
-        routing_key = topology.command_queue(service, self.prefix)
-        await self._channel.default_exchange.publish(message, routing_key=routing_key, mandatory=True)
+        await exchange.publish(
+            message, routing_key=topology.command_queue(service, self.prefix), mandatory=True
+        )
+
+    async def _sender(self, url: str) -> AbstractExchange:
+        """One connection per sender, opened on first use and kept until the bus closes."""
+        if url not in self._senders:
+            connection = await aio_pika.connect(url)
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.get_exchange(topology.command_exchange(self.prefix), ensure=False)
+            self._senders[url] = (connection, exchange)
+        return self._senders[url][1]
 
     async def replies_to(self, message_id: str, count: int = 1) -> list[dict[str, Any]]:
         """Waits for `count` replies to the message, and returns every reply it got so far."""

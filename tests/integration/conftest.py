@@ -5,7 +5,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
-from shared import broker
+from ops.broker_access import BrokerAccess
+from shared.broker import connect
 from tests.infrastructure import Infrastructure
 from tests.integration.bus import Bus
 from tests.integration.harness import Databases, Participant, ServiceDatabase, Worker
@@ -14,15 +15,16 @@ from tests.settings import explicit
 
 
 @pytest.fixture(scope="session")
-async def bus(infra: Infrastructure, run_id: str) -> AsyncIterator[Bus]:
-    opened = await Bus.open(infra.amqp_url, f"{run_id}.", [spec.service for spec in SERVICES])
+async def bus(broker: BrokerAccess, run_id: str) -> AsyncIterator[Bus]:
+    opened = await Bus.open(broker, f"{run_id}.", [spec.service for spec in SERVICES])
     yield opened
     await opened.close()
 
 
 @pytest.fixture
-async def connection(infra: Infrastructure) -> AsyncIterator[AbstractRobustConnection]:
-    async with await broker.connect(infra.amqp_url) as opened:
+async def connection(broker: BrokerAccess) -> AsyncIterator[AbstractRobustConnection]:
+    """The administrator's, on this run's vhost."""
+    async with await connect(broker.admin_url) as opened:
         yield opened
 
 
@@ -46,12 +48,12 @@ async def db(databases: Databases, spec: ServiceSpec) -> ServiceDatabase:
 
 @pytest.fixture
 async def participant(
-    spec: ServiceSpec, bus: Bus, db: ServiceDatabase, infra: Infrastructure
+    spec: ServiceSpec, bus: Bus, db: ServiceDatabase, broker: BrokerAccess
 ) -> AsyncIterator[Participant]:
     settings = explicit(
         spec.settings_type,
         database_url=db.url,
-        amqp_url=infra.amqp_url,
+        amqp_url=broker.url(spec.service),
         queue_prefix=bus.prefix,
         # One message at a time: a reply to a later command proves an earlier one was handled,
         # which is how the tests show that a command got no reply. Races are tested apart.

@@ -130,6 +130,7 @@ def command(
         command=name,
         deadline=deadline or datetime.now(UTC) + timedelta(minutes=1),
         payload=payload,
+        correlation_id=f"1.{uuid4().hex}",  # opaque to the service, which echoes it
     )
 
 

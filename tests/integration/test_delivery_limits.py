@@ -9,12 +9,15 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
+from ops.broker_access import BrokerAccess
+from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.replies import ReplyConsumer
 from saga_orchestrator.runtime.runner import SagaRunner
-from shared import broker, topology
+from shared import topology
+from shared.access import ADMIN
+from shared.broker import Publisher, connect
 from shared.contracts import Reply
 from shared.worker.inbox import Inbox
-from tests.infrastructure import Infrastructure
 from tests.integration.bus import next_message
 from tests.integration.harness import Participant, command
 from tests.integration.services import SERVICES, ServiceSpec
@@ -29,8 +32,9 @@ def spec() -> ServiceSpec:
 
 
 @pytest.fixture
-async def channel(infra: Infrastructure) -> AsyncIterator[AbstractChannel]:
-    async with await aio_pika.connect(infra.amqp_url) as connection:
+async def channel(broker: BrokerAccess) -> AsyncIterator[AbstractChannel]:
+    """The administrator's, on this run's vhost."""
+    async with await aio_pika.connect(broker.admin_url) as connection:
         yield await connection.channel()
 
 
@@ -69,20 +73,32 @@ async def test_a_command_whose_handling_raises_is_dead_lettered_at_the_delivery_
 
 
 async def test_a_reply_whose_handling_raises_is_dead_lettered_at_the_delivery_limit(
-    infra: Infrastructure, run_id: str, channel: AbstractChannel
+    broker: BrokerAccess, run_id: str, channel: AbstractChannel
 ) -> None:
     prefix = f"{run_id}.{random_ref('limits')}."
     replies, dead_letters = await topology.declare(channel, [], prefix)
     failing = _Failing()
     runner = cast(SagaRunner, type("Runner", (), {"apply": failing})())
-    connection = await broker.connect(infra.amqp_url)
+    connection = await connect(broker.admin_url)
     try:
-        publisher = await broker.Publisher.open(connection)
+        # Sent by whom the consumer expects, correctly signed: only the handling fails.
+        sender = broker.user(ADMIN)
+        publisher = await Publisher.open(connection, prefix=prefix, user=sender)
+        correlation = Correlation("a-secret-of-sixteen-or-more")
+        consumer = ReplyConsumer(runner, publisher, prefix, correlation, {"createOrder": sender})
         consuming = await connection.channel()
         await consuming.set_qos(prefetch_count=1)
         queue = await topology.declare_queue(consuming, replies.name, prefix)
-        await queue.consume(ReplyConsumer(runner, publisher, prefix).on_message)
-        reply = Reply(success=True, saga_id=uuid4(), step_id="createOrder", result={}, error=None)
+        await queue.consume(consumer.on_message)
+        saga_id = uuid4()
+        reply = Reply(
+            success=True,
+            saga_id=saga_id,
+            step_id="createOrder",
+            result={},
+            error=None,
+            correlation_id=correlation.sign(saga_id, "createOrder", 1),
+        )
         message_id = str(uuid4())
 
         await publisher.publish(

@@ -5,13 +5,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
+import aio_pika
 import asyncpg
 import pytest
 from aio_pika.abc import AbstractQueue, AbstractRobustConnection
 
+from ops.broker_access import BrokerAccess
 from saga_orchestrator.persistence.sagas import OutboxMessage
 from saga_orchestrator.runtime.outbox import OutboxPublisher
-from shared import broker, database, json
+from shared import database, json, topology
+from shared.access import ADMIN
+from shared.broker import Publisher
 from shared.messages import message_body
 from tests.infrastructure import Infrastructure
 from tests.integration.bus import next_message
@@ -104,11 +108,18 @@ async def pool(infra: Infrastructure) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def test_commands_ready_together_leave_in_one_message_per_command_queue(
-    connection: AbstractRobustConnection, run_id: str, pool: asyncpg.Pool
+    broker: BrokerAccess, connection: AbstractRobustConnection, run_id: str, pool: asyncpg.Pool
 ) -> None:
     channel = await connection.channel()
-    a, b = [await channel.declare_queue(f"{run_id}.{random_ref('commands')}", exclusive=True) for _ in "ab"]
-    outbox = OutboxPublisher(pool, await broker.Publisher.open(connection), reply_to="replies-here")
+    prefix = f"{run_id}.batches."
+    await channel.declare_exchange(
+        topology.command_exchange(prefix), aio_pika.ExchangeType.DIRECT, durable=True
+    )
+    a, b = [await channel.declare_queue(f"{prefix}{random_ref('commands')}", exclusive=True) for _ in "ab"]
+    for queue in (a, b):
+        await queue.bind(topology.command_exchange(prefix), routing_key=queue.name)
+    publisher = await Publisher.open(connection, prefix=prefix, user=broker.user(ADMIN))
+    outbox = OutboxPublisher(pool, publisher, reply_to="replies-here")
     first, second, third = (OutboxMessage(q.name, uuid4(), {"n": n}) for n, q in enumerate([a, b, a]))
 
     await outbox.publish([first, second, third], [1, 2, 3])

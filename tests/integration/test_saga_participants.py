@@ -7,7 +7,9 @@ from uuid import uuid4
 
 import pytest
 
+from ops.broker_access import BrokerAccess
 from shared import json
+from shared.access import ADMIN
 from shared.topology import command_queue
 from tests.integration.harness import Participant, command
 from tests.integration.services import SERVICES, ServiceSpec, State
@@ -31,7 +33,8 @@ async def test_a_command_gets_a_reply_in_the_seed_shape(participant: Participant
 
     reply = await participant.call(message)
 
-    assert set(reply) == {"success", "sagaId", "stepId", "result", "error"}
+    assert set(reply) == {"success", "sagaId", "stepId", "result", "error", "correlationId"}
+    assert reply["correlationId"] == message.correlation_id
     assert reply["success"] is True
     assert reply["sagaId"] == str(message.saga_id)
     assert reply["stepId"] == message.step_id
@@ -145,6 +148,80 @@ async def test_a_poison_message_is_dead_lettered_and_the_worker_goes_on(
     assert participant.bus.replies_so_far(message_id) == []
     after = await participant.call(command(spec.forward, await participant.arrange(random_ref("o"))))
     assert after["success"] is True
+
+
+async def test_a_command_from_anyone_but_the_orchestrator_is_dead_lettered_unapplied(
+    participant: Participant, spec: ServiceSpec, broker: BrokerAccess
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    message = command(spec.forward, payload)
+    before = await participant.state(message.saga_id, payload)
+    body = message.model_dump_json(by_alias=True).encode()
+
+    # The administrator may publish commands; only the orchestrator may give them.
+    await participant.bus.send_raw(spec.service, body, str(message.message_id), sender_url=broker.admin_url)
+    dead = await participant.bus.dead_letter(str(message.message_id))
+
+    assert f"sent by '{broker.user(ADMIN)}', not by the orchestrator" in str(dead.headers["x-reason"])
+    assert dead.body == body
+    assert await participant.state(message.saga_id, payload) == before
+    assert not await participant.inbox_has(message)
+    assert participant.bus.replies_so_far(str(message.message_id)) == []
+    retried = await participant.call(message)  # the same command from the orchestrator runs
+    assert retried["success"] is True
+
+
+async def test_a_message_id_not_of_the_saga_and_step_it_claims_is_dead_lettered(
+    participant: Participant, spec: ServiceSpec
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    valid = command(spec.forward, payload)
+    # The id of another saga's step: were it taken, that saga's command would get this one's reply.
+    claimed = valid.model_copy(update={"message_id": command(spec.forward, payload).message_id})
+    before = await participant.state(valid.saga_id, payload)
+
+    await participant.bus.send(spec.service, claimed)
+    dead = await participant.bus.dead_letter(str(claimed.message_id))
+
+    assert f"is not that of saga {valid.saga_id} step {valid.step_id}" in str(dead.headers["x-reason"])
+    assert await participant.state(valid.saga_id, payload) == before
+    assert not await participant.inbox_has(claimed)
+    assert participant.bus.replies_so_far(str(claimed.message_id)) == []
+
+
+async def test_a_message_id_taken_before_with_other_content_is_dead_lettered(
+    participant: Participant, spec: ServiceSpec
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    first = command(spec.forward, payload)
+    await participant.call(first)
+    after_first = await participant.state(first.saga_id, payload)
+    other = first.model_copy(update={"payload": {**payload, "orderId": random_ref("other")}})
+
+    await participant.bus.send(spec.service, other)
+    dead = await participant.bus.dead_letter(str(other.message_id))
+
+    assert "was taken before with other content" in str(dead.headers["x-reason"])
+    assert await participant.state(first.saga_id, payload) == after_first
+    assert len(participant.bus.replies_so_far(str(first.message_id))) == 1
+    await participant.bus.send(spec.service, first.model_copy(update={"correlation_id": "2.again"}))
+    again = (await participant.bus.replies_to(str(first.message_id), count=2))[1]
+    assert again["correlationId"] == "2.again", "the same content is still answered from the inbox"
+
+
+async def test_a_reply_echoes_the_correlation_id_of_the_command_it_answers(
+    participant: Participant, spec: ServiceSpec
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    first = command(spec.forward, payload)
+    second = first.model_copy(update={"correlation_id": "2.second-attempt"})
+    await participant.call(first)
+
+    await participant.bus.send(spec.service, second)
+    replies = await participant.bus.replies_to(str(first.message_id), count=2)
+
+    assert [reply["correlationId"] for reply in replies] == [first.correlation_id, "2.second-attempt"]
+    assert replies[0]["result"] == replies[1]["result"], "the inbox answered the second attempt"
 
 
 async def test_an_injected_failure_is_answered_but_not_remembered(

@@ -1,19 +1,24 @@
 """The deployment files agree with the code: compose, Dockerfiles and broker definitions."""
 
+import base64
 import fnmatch
+import hashlib
 import json
 import re
 import shlex
+import sys
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from aio_pika.abc import AbstractChannel
 
+from ops.broker_access import SERVICES
 from ops.database_access import DATABASES, password_variable
+from ops.system import role_of
 from saga_orchestrator.api.keys import ApiKeys, Role, entries
-from shared import topology
+from shared import access
 
 pytestmark = pytest.mark.unit
 
@@ -25,9 +30,10 @@ FOLDERS = [
     "inventory-service",
     "shipping-service",
 ]
-WORKERS = ["order", "payment", "inventory", "shipping"]
 INFRASTRUCTURE = ["postgres", "rabbitmq"]
-SETUP = "database-setup"  # the one-shot setup step, built from ops/
+DATABASE_SETUP = "database-setup"  # the one-shot setup step, built from ops/
+BROKER_SETUP = "broker-setup"  # the broker's definitions, with password hashes from .env
+ROLES = access.roles(SERVICES)
 
 
 def _services() -> dict[str, Any]:
@@ -68,9 +74,10 @@ def _copied(folder: str) -> set[str]:
     return sources
 
 
-def test_the_built_services_are_the_deployable_folders_and_the_setup_step() -> None:
+def test_the_built_services_are_the_deployable_folders_and_the_setup_steps() -> None:
     built = {name for name, service in _services().items() if "build" in service}
-    assert built == {*FOLDERS, SETUP}
+    assert built == {*FOLDERS, DATABASE_SETUP, BROKER_SETUP}
+    assert _services()[BROKER_SETUP]["build"] == _services()["saga-orchestrator"]["build"], "the same image"
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
@@ -134,48 +141,84 @@ def test_a_second_orchestrator_replica_gets_its_own_host_port() -> None:
         assert "-" in host, f"{mapping} publishes one host port: a second replica would clash"
 
 
-def test_rabbitmq_loads_the_mounted_definitions() -> None:
-    volumes = _services()["rabbitmq"]["volumes"]
-    assert "./message-broker/rabbitmq.conf:/etc/rabbitmq/rabbitmq.conf:ro" in volumes
-    assert "./message-broker/definitions.json:/etc/rabbitmq/definitions.json:ro" in volumes
+def test_rabbitmq_loads_the_definitions_the_setup_fills_in() -> None:
+    rabbitmq, setup = _services()["rabbitmq"], _services()[BROKER_SETUP]
+    assert "./message-broker/rabbitmq.conf:/etc/rabbitmq/rabbitmq.conf:ro" in rabbitmq["volumes"]
+    assert "broker-definitions:/etc/rabbitmq/definitions:ro" in rabbitmq["volumes"]
+    assert rabbitmq["depends_on"][BROKER_SETUP]["condition"] == "service_completed_successfully"
+    source, target = "/setup/definitions.json", "/definitions/definitions.json"
+    assert setup["command"] == ["python", "-m", "shared.access", source, target]
+    assert setup["volumes"] == [
+        f"./message-broker/definitions.json:{source}:ro",
+        "broker-definitions:/definitions",
+    ]
+    assert set(setup["environment"]) == {access.password_variable(role) for role in ROLES}
     conf = (ROOT / "message-broker" / "rabbitmq.conf").read_text().splitlines()
     pairs = (line.partition("=") for line in conf if not line.startswith("#"))
     options = {key.strip(): value.strip() for key, sign, value in pairs if sign}
-    assert options["load_definitions"] == "/etc/rabbitmq/definitions.json"
-    assert options["loopback_users"] == "none"
+    assert options["load_definitions"] == "/etc/rabbitmq/definitions/definitions.json"
+    assert "loopback_users" not in options, "no guest, and were there one, only on loopback"
 
 
-class _RecordingChannel:
-    """Stands in for an aio-pika channel and keeps the options each queue is declared with."""
-
-    def __init__(self) -> None:
-        self.declared: dict[str, dict[str, Any]] = {}
-
-    async def declare_queue(self, name: str, **options: Any) -> None:
-        self.declared[name] = options
+def test_the_broker_is_published_on_loopback_only() -> None:
+    ports = _services()["rabbitmq"]["ports"]
+    assert {str(port).split(":")[-1] for port in ports} == {"5672", "15672"}
+    assert all(str(port).startswith("127.0.0.1:") for port in ports)
 
 
-async def test_broker_definitions_declare_exactly_the_topology_queues() -> None:
-    # The services redeclare these queues at startup; different options would fail that declare.
-    channel = _RecordingChannel()
-    commands = [topology.command_queue(service) for service in WORKERS]
-    await topology.declare(cast(AbstractChannel, channel), commands)
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_each_process_logs_in_to_the_vhost_as_its_own_user(folder: str) -> None:
+    environment = _services()[folder]["environment"]
+    # As compose substitutes it: each required ${VARIABLE:?message} by the variable's value.
+    url = urlsplit(re.sub(r"\$\{(\w+):\?[^}]*\}", r"value-of-\1", environment["AMQP_URL"]))
+    role = role_of(folder)
+    assert url.path == f"/{access.DEFAULT_VHOST}"
+    assert url.username == access.user(role, access.DEFAULT_VHOST)
+    assert url.password == f"value-of-{access.password_variable(role)}"
+    # Only the orchestrators sign correlation ids; a service that held the key could forge them.
+    assert ("CORRELATION_SECRET" in environment) == (role == access.ORCHESTRATOR)
 
+
+def test_env_example_names_every_secret_compose_requires() -> None:
+    required = set(re.findall(r"\$\{(\w+):\?", (ROOT / "docker-compose.yml").read_text()))
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    example = {line.split("=", 1)[0] for line in lines if "=" in line and not line.startswith("#")}
+    assert required <= example
+    assert {access.password_variable(role) for role in ROLES} | {"CORRELATION_SECRET"} <= required
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_the_setup_fills_in_a_hash_of_each_users_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passwords = {role: f"secret-of-{role}" for role in ROLES}
+    for role, password in passwords.items():
+        monkeypatch.setenv(access.password_variable(role), password)
+    target = tmp_path / "definitions.json"
+    monkeypatch.setattr(
+        sys, "argv", ["access", str(ROOT / "message-broker" / "definitions.json"), str(target)]
+    )
+
+    access.main()
+
+    users = {user["name"]: user for user in json.loads(target.read_text())["users"]}
+    for role, password in passwords.items():
+        stored = base64.b64decode(users[access.user(role, access.DEFAULT_VHOST)]["password_hash"])
+        salt, digest = stored[:4], stored[4:]
+        assert digest == hashlib.sha256(salt + password.encode()).digest()
+
+
+def test_broker_definitions_are_the_access_and_topology_the_code_sets_up() -> None:
+    # The same vhost, users, permissions, exchanges and queues as `make run` sets up; compose fills
+    # in the password hashes. Written by `python -m ops.broker_access --definitions`.
     definitions = json.loads((ROOT / "message-broker" / "definitions.json").read_text())
-    queues = {queue["name"]: queue for queue in definitions["queues"]}
-    assert len(queues) == len(definitions["queues"]), "a queue is declared twice"
-    assert set(queues) == set(channel.declared)
-    for name, options in channel.declared.items():
-        queue = queues[name]
-        assert queue["vhost"] == "/"
-        assert queue["durable"] is True
-        assert queue["auto_delete"] is False
-        assert queue["arguments"]["x-queue-type"] == "quorum"
-        assert {key: queue[key] for key in options} == options
+    assert definitions == access.definitions(access.DEFAULT_VHOST, SERVICES)
+    assert "guest" not in {user["name"] for user in definitions["users"]}
+    assert {permission["vhost"] for permission in definitions["permissions"]} == {access.DEFAULT_VHOST}
 
 
 def test_the_setup_step_runs_once_from_ops_with_every_packages_migrations() -> None:
-    setup = _services()[SETUP]
+    setup = _services()[DATABASE_SETUP]
     assert (ROOT / setup["build"]["context"]).resolve() == ROOT
     assert setup["build"]["dockerfile"] == "ops/Dockerfile"
     assert setup["restart"] == "no"
@@ -188,7 +231,7 @@ def test_the_setup_step_runs_once_from_ops_with_every_packages_migrations() -> N
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_service_starts_once_the_setup_step_has_completed(folder: str) -> None:
-    assert _services()[folder]["depends_on"][SETUP]["condition"] == "service_completed_successfully"
+    assert _services()[folder]["depends_on"][DATABASE_SETUP]["condition"] == "service_completed_successfully"
 
 
 # A process's DATABASE_URL in compose: its own role, its password from `.env`, its own database.
@@ -211,7 +254,7 @@ def test_every_process_has_a_database_and_each_logs_in_as_its_own_role() -> None
 
 
 def test_the_setup_step_gets_the_owner_and_every_processs_password() -> None:
-    environment = _services()[SETUP]["environment"]
+    environment = _services()[DATABASE_SETUP]["environment"]
     passwords = {password_variable(package) for package in DATABASES}
     assert set(environment) == {"POSTGRES_URL", *passwords}
     for variable in passwords:

@@ -11,12 +11,21 @@ from shared import topology
 pytestmark = pytest.mark.unit
 
 
+class _Bindable:
+    async def bind(self, exchange: str, routing_key: str) -> None:
+        pass
+
+
 class _RecordingChannel:
     def __init__(self) -> None:
         self.declared: dict[str, dict[str, Any]] = {}
 
-    async def declare_queue(self, name: str, **options: Any) -> None:
+    async def declare_exchange(self, name: str, *args: Any, **options: Any) -> None:
+        pass
+
+    async def declare_queue(self, name: str, **options: Any) -> _Bindable:
         self.declared[name] = options["arguments"]
+        return _Bindable()
 
 
 async def test_every_queue_sets_an_explicit_delivery_limit() -> None:

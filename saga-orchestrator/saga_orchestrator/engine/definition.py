@@ -52,6 +52,13 @@ class Workflow:
         return frozenset(action.command for step in self.steps for action in (step.action, step.compensation))
 
     @property
+    def service_of(self) -> dict[str, str]:
+        """The service each command goes to, compensations included."""
+        return {
+            action.command: step.service for step in self.steps for action in (step.action, step.compensation)
+        }
+
+    @property
     def services(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(step.service for step in self.steps))
 

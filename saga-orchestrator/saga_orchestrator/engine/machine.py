@@ -136,7 +136,9 @@ class Engine:
         sent = replace(saga, attempt=saga.attempt + 1, awaiting=Awaiting.REPLY, wake_at=deadline)
         payload = {field: saga.input[field] for field in step.carries}
         records.append(self._record(RecordType.COMMAND, sent))
-        return Decision(sent, records, [Dispatch(step.service, action.command, deadline, payload)])
+        return Decision(
+            sent, records, [Dispatch(step.service, action.command, deadline, payload, sent.attempt)]
+        )
 
     def _advance(self, saga: Saga, records: list[Record], now: datetime) -> Decision:
         step, action = self._current(saga)

@@ -85,6 +85,7 @@ class Dispatch:
     command: str
     deadline: datetime
     payload: dict[str, Any]
+    attempt: int  # the command's sends so far, this one included
 
     @property
     def step_id(self) -> str:

@@ -1,12 +1,14 @@
 """The reply consumer: every service's answer moves its saga on, once."""
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 from pydantic import ValidationError
 
 from saga_orchestrator.engine.machine import ReplyArrived
+from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.runner import SagaRunner, UnknownSaga
 from saga_orchestrator.settings import Settings
 from shared import topology
@@ -19,21 +21,34 @@ log = logging.getLogger(__name__)
 
 
 class ReplyConsumer:
-    def __init__(self, runner: SagaRunner, publisher: Publisher, queue_prefix: str) -> None:
+    def __init__(
+        self,
+        runner: SagaRunner,
+        publisher: Publisher,
+        queue_prefix: str,
+        correlation: Correlation,
+        senders: Mapping[str, str],
+    ) -> None:
         self._runner = runner
         self._publisher = publisher
         self._prefix = queue_prefix
+        self._correlation = correlation
+        self._senders = senders  # command -> the broker user of the service it goes to
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
         """Takes every reply the message carries, and acks it once each is applied or dead-lettered."""
-        await take_items(message, self._take, self._publisher, self._prefix)
+        await take_items(
+            message, lambda item: self._take(message.user_id, item), self._publisher, self._prefix
+        )
 
-    async def _take(self, item: Any) -> ItemOutcome:
-        """Moves the reply's saga on."""
+    async def _take(self, sender: str | None, item: Any) -> ItemOutcome:
+        """Moves the reply's saga on, if it answers a command sent to the service that sent it."""
         try:
             reply = Reply.model_validate(item)
         except ValidationError as exc:
             return f"invalid reply: {exc}"
+        if refusal := self._refusal(sender, reply):
+            return refusal
         arrived = ReplyArrived(reply.step_id, reply.success, reply.result, reply.error)
         try:
             applied = await self._runner.apply(
@@ -45,13 +60,25 @@ class ReplyConsumer:
             log.warning("saga=%s reply requeued: %r", reply.saga_id, exc)
             return exc
         if not applied.changed:
-            if reply.step_id not in self._runner.engine(applied.saga.workflow).workflow.commands:
-                return f"reply names unknown command {reply.step_id!r}"
             log.info(
                 "saga=%s step=%s ignored: a reply for a step already past (state %s)",
                 reply.saga_id,
                 reply.step_id,
                 applied.saga.status,
+            )
+        return None
+
+    def _refusal(self, sender: str | None, reply: Reply) -> str | None:
+        """Why the reply cannot be from the step's service answering a command that was sent; None
+        if it can. (The broker vouches for the sender: it refuses a `user_id` not the connection's.)"""
+        expected = self._senders.get(reply.step_id)
+        if expected is None:
+            return f"reply names unknown command {reply.step_id!r}"
+        if sender != expected:
+            return f"reply for {reply.step_id} sent by {sender!r}, not by {expected!r}"
+        if not self._correlation.verifies(reply.saga_id, reply.step_id, reply.correlation_id):
+            return (
+                f"reply for {reply.step_id} carries a correlation id no command of saga {reply.saga_id} had"
             )
         return None
 
@@ -67,6 +94,6 @@ async def consume_replies(
     own = await topology.declare_replica_reply_queue(
         channel, settings.replica, prefix, settings.reply_handover_seconds
     )
-    shared = await topology.declare_queue(channel, topology.reply_queue(prefix), prefix)
+    shared = await channel.get_queue(topology.reply_queue(prefix), ensure=True)  # declared by the setup
     for queue in (own, shared):
         await queue.consume(consumer.on_message)

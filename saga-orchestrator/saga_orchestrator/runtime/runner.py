@@ -16,6 +16,7 @@ from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.engine.state import Decision, Saga
 from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
+from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.recent import RecentSagas
 from shared.batching import Batcher
@@ -51,11 +52,13 @@ class SagaRunner:
         engines: dict[str, Engine],
         publisher: OutboxPublisher,
         queue_prefix: str,
+        correlation: Correlation,
     ) -> None:
         self._pool = pool
         self._engines = engines
         self._publisher = publisher
         self._prefix = queue_prefix
+        self._correlation = correlation
         self._recent = RecentSagas()
         # Group commit: the decisions taken while one batch is being written are written together
         # next, in one statement; never two for one saga, as each names the version it read.
@@ -148,6 +151,7 @@ class SagaRunner:
                     command=dispatch.command,
                     deadline=dispatch.deadline,
                     payload=dispatch.payload,
+                    correlation_id=self._correlation.sign(saga_id, dispatch.step_id, dispatch.attempt),
                 ).model_dump(mode="json", by_alias=True),
             )
             for dispatch in decision.dispatches
