@@ -4,9 +4,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
+from saga_orchestrator.api import errors
 from saga_orchestrator.api.deps import Resources
 from saga_orchestrator.api.routes import router
 from saga_orchestrator.engine.machine import Engine
@@ -18,6 +18,9 @@ from saga_orchestrator.runtime.settled import SettledWaiters
 from saga_orchestrator.settings import Settings
 from saga_orchestrator.workflows import WORKFLOWS
 from shared import broker, database, gc_tuning, logs, topology
+
+# A start is a few hundred bytes; a body this large is a mistake or an attack.
+MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with connection.channel() as channel:
             await topology.declare(channel, queues, settings.queue_prefix)
         await consume_replies(connection, ReplyConsumer(runner, publisher, settings.queue_prefix), settings)
-        settled = SettledWaiters(settings.database_url)
+        settled = SettledWaiters(settings.database_url, settings.max_waiters)
         await settled.keep_listening()
         tasks = background_tasks(
             runner, outbox, settled, settings.wake_interval_seconds, settings.relay_after_seconds
@@ -61,13 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Saga orchestrator",
         summary="Runs the order saga over RabbitMQ and keeps its state in Postgres.",
         lifespan=lifespan,
+        # Refused before it is parsed, whether its Content-Length says so or its bytes do.
+        max_body_size=MAX_BODY_BYTES,
     )
     app.include_router(router)
-    for unavailable in database.UNAVAILABLE:
-        app.add_exception_handler(unavailable, _database_unavailable)
+    errors.install(app)
     return app
-
-
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """A lost database is a passing outage: 503 tells the client to try again, where 500 would not."""
-    return JSONResponse({"detail": f"database unavailable: {exc}"}, status_code=503)

@@ -1,5 +1,6 @@
 """Exactly-once effects: the inbox row, the business change and the stored reply commit together."""
 
+import logging
 from dataclasses import dataclass
 
 import asyncpg
@@ -8,6 +9,11 @@ from shared.batching import Batcher
 from shared.contracts import CommandMessage, Reply
 from shared.database import RETRY_LATER
 from shared.worker.handlers import BoundHandler, Outcome
+
+log = logging.getLogger(__name__)
+
+# What a command that raised answers: the details are for the log, not for the saga's history.
+FAILED = Outcome(success=False, code="internal_error", error="the service could not apply the command")
 
 RECORD = """
 INSERT INTO inbox (message_id, saga_id, command, reply)
@@ -96,8 +102,9 @@ async def execute(
             return Reply.model_validate(stored)
         except RETRY_LATER:
             raise
-        except Exception as exc:
-            return _reply(command, Outcome(success=False, error=f"{type(exc).__name__}: {exc}"))
+        except Exception:
+            log.exception("saga=%s step=%s failed", command.saga_id, command.step_id)
+            return _reply(command, FAILED)
 
 
 class _SeenBefore(Exception):
@@ -126,4 +133,5 @@ def _reply(command: CommandMessage, outcome: Outcome) -> Reply:
         step_id=command.step_id,
         result=outcome.result,
         error=outcome.error,
+        code=outcome.code,
     )

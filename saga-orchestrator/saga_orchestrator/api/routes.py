@@ -1,5 +1,6 @@
 """The order saga's HTTP routes."""
 
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -8,13 +9,16 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from saga_orchestrator.api import queries_view
 from saga_orchestrator.api.deps import PoolDep, Resources, ResourcesDep
+from saga_orchestrator.api.exact_json import ExactJsonRoute
 from saga_orchestrator.api.schemas import (
+    OrderId,
     Problem,
     SagaHistory,
     SagaList,
     SagaStarted,
     SagaStatus,
     StartSaga,
+    StatusFilter,
 )
 from saga_orchestrator.engine.definition import CANCELLED, STARTED
 from saga_orchestrator.engine.machine import Engine
@@ -23,12 +27,22 @@ from saga_orchestrator.persistence import queries
 from saga_orchestrator.runtime.runner import Decide
 from saga_orchestrator.workflows.order import ORDER_WORKFLOW
 
-router = APIRouter()
+log = logging.getLogger(__name__)
+
+router = APIRouter(route_class=ExactJsonRoute)
 
 Responses = dict[int | str, dict[str, Any]]
 
 NOT_FOUND: Responses = {404: {"model": Problem, "description": "no saga for this order"}}
 CONFLICT: Responses = {409: {"model": Problem, "description": "the saga's state does not allow it"}}
+TOO_MANY_WAITING: Responses = {
+    429: {
+        "model": Problem,
+        "description": "too many requests wait already; try again after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    }
+}
+TOO_LARGE: Responses = {413: {"model": Problem, "description": "the body is over 64 KiB"}}
 
 
 async def _find(pool: asyncpg.Pool, order_id: str) -> asyncpg.Record:
@@ -51,6 +65,8 @@ WaitSeconds = Annotated[
     responses={
         200: {"model": SagaStarted, "description": "this order's saga already exists"},
         409: {"model": Problem, "description": "this order exists with another request"},
+        **TOO_MANY_WAITING,
+        **TOO_LARGE,
     },
 )
 async def start_saga(
@@ -75,7 +91,7 @@ async def start_saga(
 
 async def _start(request: StartSaga, response: Response, resources: Resources) -> tuple[SagaStarted, str]:
     """The saga this order has, started now if it had none, and the phase it is in."""
-    input = request.model_dump(by_alias=True)
+    input = request.model_dump(mode="json", by_alias=True)  # the amount as an exact decimal string
     saga_id = await resources.runner.start(ORDER_WORKFLOW.name, request.order_id, input)
     if saga_id is not None:
         return SagaStarted(saga_id=saga_id, order_id=request.order_id, status=STARTED), Phase.FORWARD.value
@@ -90,8 +106,8 @@ async def _start(request: StartSaga, response: Response, resources: Resources) -
     return started, existing["phase"]
 
 
-@router.get("/saga/{order_id}/status", responses=NOT_FOUND)
-async def saga_status(order_id: str, resources: ResourcesDep, wait: WaitSeconds = 0) -> SagaStatus:
+@router.get("/saga/{order_id}/status", responses={**NOT_FOUND, **TOO_MANY_WAITING})
+async def saga_status(order_id: OrderId, resources: ResourcesDep, wait: WaitSeconds = 0) -> SagaStatus:
     """The saga's state now; with `wait`, as soon as it finished or parked, or when the wait ends."""
     if not wait:
         return queries_view.status(await _find(resources.pool, order_id))
@@ -105,7 +121,7 @@ async def saga_status(order_id: str, resources: ResourcesDep, wait: WaitSeconds 
 
 
 @router.get("/saga/{order_id}/history", responses=NOT_FOUND)
-async def saga_history(order_id: str, pool: PoolDep) -> SagaHistory:
+async def saga_history(order_id: OrderId, pool: PoolDep) -> SagaHistory:
     """Every state transition, command sent and reply received, in order."""
     row = await _find(pool, order_id)
     events = await queries.history(pool, row["saga_id"])
@@ -115,13 +131,13 @@ async def saga_history(order_id: str, pool: PoolDep) -> SagaHistory:
 
 
 @router.post("/saga/{order_id}/cancel", status_code=202, responses={**NOT_FOUND, **CONFLICT})
-async def cancel_saga(order_id: str, response: Response, resources: ResourcesDep) -> SagaStatus:
+async def cancel_saga(order_id: OrderId, response: Response, resources: ResourcesDep) -> SagaStatus:
     """Stops a running saga and compensates, in reverse, every step it ran."""
     return await _act(order_id, response, resources, _cancel, already=CANCELLED)
 
 
 @router.post("/saga/{order_id}/retry", status_code=202, responses={**NOT_FOUND, **CONFLICT})
-async def retry_saga(order_id: str, response: Response, resources: ResourcesDep) -> SagaStatus:
+async def retry_saga(order_id: OrderId, response: Response, resources: ResourcesDep) -> SagaStatus:
     """Resumes the compensation of a saga parked in COMPENSATION_FAILED."""
     return await _act(order_id, response, resources, _resume, already=None)
 
@@ -152,7 +168,7 @@ async def _act(
 @router.get("/sagas")
 async def list_sagas(
     pool: PoolDep,
-    status_: Annotated[str | None, Query(alias="status")] = None,
+    status_: StatusFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> SagaList:
     """Sagas, newest first, optionally of one status."""
@@ -172,7 +188,8 @@ async def readyz(resources: ResourcesDep) -> dict[str, str]:
     try:
         await resources.pool.fetchval("SELECT 1")
     except Exception as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"database: {exc}") from exc
+        log.warning("not ready: database: %r", exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "database unavailable") from exc
     if resources.broker.is_closed:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "broker: not connected")
     return {"status": "ready"}
