@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from saga_orchestrator.api import errors
 from saga_orchestrator.api.deps import Resources
 from saga_orchestrator.api.routes import router
+from saga_orchestrator.api.schemas import MAX_BODY_BYTES
 from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.runtime.loops import background_tasks
 from saga_orchestrator.runtime.outbox import OutboxPublisher
@@ -18,9 +19,6 @@ from saga_orchestrator.runtime.settled import SettledWaiters
 from saga_orchestrator.settings import Settings
 from saga_orchestrator.workflows import WORKFLOWS
 from shared import broker, database, gc_tuning, logs, topology
-
-# A start is a few hundred bytes; a body this large is a mistake or an attack.
-MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -11,6 +11,7 @@ from saga_orchestrator.api import queries_view
 from saga_orchestrator.api.deps import PoolDep, Resources, ResourcesDep
 from saga_orchestrator.api.exact_json import ExactJsonRoute
 from saga_orchestrator.api.schemas import (
+    MAX_BODY_BYTES,
     OrderId,
     Problem,
     SagaHistory,
@@ -42,7 +43,7 @@ TOO_MANY_WAITING: Responses = {
         "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
     }
 }
-TOO_LARGE: Responses = {413: {"model": Problem, "description": "the body is over 64 KiB"}}
+TOO_LARGE: Responses = {413: {"model": Problem, "description": f"the body is over {MAX_BODY_BYTES} bytes"}}
 
 
 async def _find(pool: asyncpg.Pool, order_id: str) -> asyncpg.Record:

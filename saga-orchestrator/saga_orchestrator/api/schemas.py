@@ -10,6 +10,9 @@ from pydantic.alias_generators import to_camel
 
 from shared.contracts import CENTS, IDENTIFIER_PATTERN, MAX_AMOUNT, Amount, Identifier, Quantity
 
+# A start is a few hundred bytes; a body this large is a mistake or an attack.
+MAX_BODY_BYTES = 64 * 1024
+
 
 def _json_number(value: Any) -> Any:
     """A number only: the request is strict about types, but 2.0 is an integer in JSON."""
