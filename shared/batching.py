@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from shared.database import UNAVAILABLE
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -25,8 +27,11 @@ class _Call(Generic[Item, Result]):
 class Batcher(Generic[Item, Result]):
     """Feeds `submit`ted items to `write`, a list at a time, and hands each caller its own result.
 
-    `write` returns one outcome per item, in order; if it raises, every item of the batch gets the
-    exception. Items with the same `key` never share a batch: the later one waits for the next.
+    `write` returns one outcome per item, in order. If it raises for a batch of several, each item
+    is written again alone, so that an item the write cannot take (text Postgres refuses, say)
+    fails alone and the others go through; an item alone that raises gets the exception, and so
+    does every item of a batch that met a database outage. Items with the same `key` never share
+    a batch: the later one waits for the next.
     """
 
     def __init__(
@@ -51,17 +56,24 @@ class Batcher(Generic[Item, Result]):
     async def _write_while_waiting(self) -> None:
         while self._waiting:
             batch = self._next_batch()
-            outcomes: Sequence[Result | Exception]
             try:
-                outcomes = await self._write([call.item for call in batch])
-            except Exception as exc:
-                outcomes = [exc] * len(batch)
+                outcomes = await self._write_or_each_alone([call.item for call in batch])
             except BaseException:  # cancelled: nobody is left to write what waits
                 for call in [*batch, *self._waiting]:
                     call.future.cancel()
                 raise
             for call, outcome in zip(batch, outcomes, strict=True):
                 _settle(call.future, outcome)
+
+    async def _write_or_each_alone(self, items: list[Item]) -> Sequence[Result | Exception]:
+        try:
+            return await self._write(items)
+        except UNAVAILABLE as exc:  # fails every item alike: trying each alone would only wait longer
+            return [exc] * len(items)
+        except Exception as exc:
+            if len(items) == 1:
+                return [exc]
+        return [(await self._write_or_each_alone([item]))[0] for item in items]
 
     def _next_batch(self) -> list[_Call[Item, Result]]:
         batch: list[_Call[Item, Result]] = []

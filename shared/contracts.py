@@ -1,16 +1,51 @@
 """The messages that cross process boundaries: the command envelope, the reply, and each command's payload.
 
 The envelope and the reply are all the orchestrator knows; the payloads are what each
-service validates before it acts.
+service validates before it acts. The field types here are the rules every edge applies, the
+HTTP API included.
 """
 
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
-Identifier = Field(min_length=1, max_length=64)
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+MAX_QUANTITY = 1_000_000
+MAX_AMOUNT = Decimal(1_000_000_000)
+CENTS = Decimal("0.01")
+
+# Order and product ids, and the names in an envelope: printable, so they are safe in a URL, a
+# log line, a queue header and a Postgres text column alike.
+Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+# Exact, in cents: written as a decimal string in JSON ("12.50"), never as a binary float.
+Amount = Annotated[
+    Decimal,
+    Field(gt=0, le=MAX_AMOUNT, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(lambda amount: amount.quantize(CENTS)),
+]
+# What a failure reply says in a word, for programs; `error` says it for people.
+ErrorCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+def storable(value: Any) -> Any:
+    """Refuses text Postgres cannot store (NUL), anywhere in a JSON value; the value otherwise."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text may not contain NUL (\\u0000)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            storable(key)
+            storable(item)
+    elif isinstance(value, list):
+        for item in value:
+            storable(item)
+    return value
+
+
 CORRELATION_MAX_LENGTH = 80
 
 
@@ -25,8 +60,8 @@ class CommandMessage(Contract):
 
     message_id: UUID
     saga_id: UUID
-    step_id: str = Field(min_length=1)
-    command: str = Field(min_length=1)
+    step_id: Identifier
+    command: Identifier
     deadline: AwareDatetime  # a naive one cannot be compared with now(UTC)
     payload: dict[str, Any]
     # Which attempt of (saga, step) this is, signed by the orchestrator; opaque to the service,
@@ -35,13 +70,17 @@ class CommandMessage(Contract):
 
 
 class Reply(Contract):
-    """What every service answers, in the seed's shape."""
+    """What every service answers, in the seed's shape, with a `code` for a failure.
+
+    Its result and error end up in the saga's history, so they must be storable there.
+    """
 
     success: bool
     saga_id: UUID
-    step_id: str
-    result: dict[str, Any] = Field(default_factory=dict)
-    error: str | None = None
+    step_id: Identifier
+    result: Annotated[dict[str, Any], AfterValidator(storable)] = Field(default_factory=dict)
+    error: Annotated[str | None, AfterValidator(storable)] = None
+    code: ErrorCode | None = None
     correlation_id: str | None = Field(default=None, max_length=CORRELATION_MAX_LENGTH)  # the command's
 
 
@@ -51,10 +90,10 @@ def command_message_id(saga_id: UUID, step_id: str) -> UUID:
 
 
 class OrderPayload(Contract):
-    order_id: str = Identifier
-    product_id: str = Identifier
-    quantity: int = Field(ge=1)
-    amount: float = Field(gt=0, allow_inf_nan=False)
+    order_id: Identifier
+    product_id: Identifier
+    quantity: Quantity
+    amount: Amount
 
 
 class CreateOrder(OrderPayload):
@@ -66,8 +105,8 @@ class CancelOrder(OrderPayload):
 
 
 class PaymentPayload(Contract):
-    order_id: str = Identifier
-    amount: float = Field(gt=0, allow_inf_nan=False)
+    order_id: Identifier
+    amount: Amount
 
 
 class ProcessPayment(PaymentPayload):
@@ -81,9 +120,9 @@ class CancelPayment(PaymentPayload):
 class OrderLinePayload(Contract):
     """What the stock and the shipment of an order line need."""
 
-    order_id: str = Identifier
-    product_id: str = Identifier
-    quantity: int = Field(ge=1)
+    order_id: Identifier
+    product_id: Identifier
+    quantity: Quantity
 
 
 class ReserveStock(OrderLinePayload):

@@ -1,15 +1,33 @@
 """One log line per event, key=value fields after the message, readable in `docker compose logs`."""
 
 import logging
+import re
 import sys
 
 FORMAT = "%(asctime)s %(levelname)-5s %(name)s %(message)s"
 LIFECYCLE = "lifecycle"
 
+# Characters that end a line, or could pass for an end of line in a terminal or a log viewer.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or f"\\u{ord(char):04x}"
+
+
+class OneLineFormatter(logging.Formatter):
+    """One record, one line: a value a client sent (an id with a CR/LF in it) cannot forge another
+    line, and a traceback stays with its record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _CONTROL.sub(_escaped, super().format(record))
+
 
 def configure(process: str, level: str) -> logging.Logger:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(OneLineFormatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

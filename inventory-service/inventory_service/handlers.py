@@ -48,12 +48,12 @@ async def reserve_stock(conn: asyncpg.Connection, saga_id: UUID, command: Reserv
         # This saga has a reservation already: its own, or the marker of a release.
         row = await conn.fetchrow(CURRENT, saga_id)
         if row["status"] != RESERVED:
-            return refused("reservation already released")
+            return refused("already_compensated", "reservation already released")
         return _answer(row)
     if await conn.fetchval(TAKE, command.product_id, command.quantity) is None:
         # A refusal commits with its reply, so the claim must not outlive it.
         await conn.execute("DELETE FROM reservations WHERE saga_id = $1", saga_id)
-        return refused(await _shortage(conn, command))
+        return await _shortage(conn, command)
     return done(productId=command.product_id, quantity=command.quantity, status=RESERVED)
 
 
@@ -64,9 +64,11 @@ async def release_stock(conn: asyncpg.Connection, saga_id: UUID, command: Releas
     return _answer(row)
 
 
-async def _shortage(conn: asyncpg.Connection, command: OrderLinePayload) -> str:
+async def _shortage(conn: asyncpg.Connection, command: OrderLinePayload) -> Outcome:
     known = await conn.fetchval("SELECT true FROM products WHERE product_id = $1", command.product_id)
-    return "insufficient stock" if known else f"unknown product {command.product_id}"
+    if known:
+        return refused("insufficient_stock", "insufficient stock")
+    return refused("unknown_product", f"unknown product {command.product_id}")
 
 
 def _answer(row: asyncpg.Record) -> Outcome:

@@ -1,6 +1,5 @@
 """The order service's commands: create the saga's order, and cancel it as its compensation."""
 
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -36,9 +35,9 @@ async def create_order(conn: asyncpg.Connection, saga_id: UUID, command: CreateO
     # that came first) or another saga's order under the same id.
     row = await conn.fetchrow("SELECT order_id, status FROM orders WHERE saga_id = $1", saga_id)
     if row is None:
-        return refused(f"order {command.order_id} already exists")
+        return refused("order_exists", f"order {command.order_id} already exists")
     if row["status"] == CANCELLED:
-        return refused("order already cancelled")
+        return refused("already_compensated", "order already cancelled")
     return done(orderId=row["order_id"], status=CREATED)
 
 
@@ -60,7 +59,7 @@ async def _insert(conn: asyncpg.Connection, saga_id: UUID, command: OrderPayload
         saga_id,
         command.product_id,
         command.quantity,
-        Decimal(str(command.amount)),  # via str: the float's shortest form, not its binary tail
+        command.amount,
         status,
     )
     return order_id

@@ -1,6 +1,5 @@
 """The payment service's commands: charge the saga's order, and refund it as its compensation."""
 
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -33,25 +32,21 @@ CURRENT = "SELECT payment_id, status FROM payments WHERE saga_id = $1"
 async def process_payment(conn: asyncpg.Connection, saga_id: UUID, command: ProcessPayment) -> Outcome:
     declined = decline_reason(command.amount)
     if declined is not None:
-        return refused(declined)
-    row = await conn.fetchrow(CHARGE, saga_id, command.order_id, _money(command.amount))
+        return refused("payment_declined", declined)
+    row = await conn.fetchrow(CHARGE, saga_id, command.order_id, command.amount)
     if row is None:
         # This saga has a payment already: its own charge, or the marker of a cancel.
         row = await conn.fetchrow(CURRENT, saga_id)
         if row["status"] != CHARGED:
-            return refused("payment already cancelled")
+            return refused("already_compensated", "payment already cancelled")
     return done(paymentId=str(row["payment_id"]), status=CHARGED)
 
 
 async def cancel_payment(conn: asyncpg.Connection, saga_id: UUID, command: CancelPayment) -> Outcome:
-    row = await conn.fetchrow(CANCEL, saga_id, command.order_id, _money(command.amount))
+    row = await conn.fetchrow(CANCEL, saga_id, command.order_id, command.amount)
     if row is None:
         row = await conn.fetchrow(CURRENT, saga_id)
     return done(paymentId=str(row["payment_id"]), status=row["status"])
-
-
-def _money(amount: float) -> Decimal:
-    return Decimal(str(amount))  # via str: the float's shortest form, not its binary tail
 
 
 HANDLERS: dict[str, Handler[Any]] = {

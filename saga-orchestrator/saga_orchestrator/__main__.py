@@ -16,6 +16,7 @@ def main() -> None:
         http="httptools",
         access_log=False,
         log_level="warning",
+        log_config=None,  # uvicorn's records go through the process's one-line handler too
     )
 
 

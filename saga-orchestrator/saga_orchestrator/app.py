@@ -4,11 +4,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
+from saga_orchestrator.api import errors
 from saga_orchestrator.api.deps import Resources
 from saga_orchestrator.api.routes import health, router
+from saga_orchestrator.api.schemas import MAX_BODY_BYTES
 from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.loops import background_tasks
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner = SagaRunner(pool, engines, outbox, settings.queue_prefix, correlation)
         replies = ReplyConsumer(runner, publisher, settings.queue_prefix, correlation, _senders(settings))
         await consume_replies(connection, replies, settings)
-        settled = SettledWaiters(settings.database_url)
+        settled = SettledWaiters(settings.database_url, settings.max_waiters)
         await settled.keep_listening()
         tasks = background_tasks(
             runner, outbox, settled, settings.wake_interval_seconds, settings.relay_after_seconds
@@ -68,12 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Saga orchestrator",
         summary="Runs the order saga over RabbitMQ and keeps its state in Postgres.",
         lifespan=lifespan,
+        # Refused before it is parsed, whether its Content-Length says so or its bytes do.
+        max_body_size=MAX_BODY_BYTES,
     )
     app.state.api_keys = settings.keys
     app.include_router(router)
     app.include_router(health)
-    for unavailable in database.UNAVAILABLE:
-        app.add_exception_handler(unavailable, _database_unavailable)
+    errors.install(app)
     return app
 
 
@@ -85,8 +87,3 @@ def _senders(settings: Settings) -> dict[str, str]:
         for workflow in WORKFLOWS.values()
         for command, service in workflow.service_of.items()
     }
-
-
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """A lost database is a passing outage: 503 tells the client to try again, where 500 would not."""
-    return JSONResponse({"detail": f"database unavailable: {exc}"}, status_code=503)

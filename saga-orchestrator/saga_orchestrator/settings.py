@@ -40,6 +40,9 @@ class Settings(ProcessSettings):
         default=SecretStr(""),
         description="signs each command's correlation id; the same for every replica, required to start",
     )
+    max_waiters: int = Field(
+        default=1000, ge=0, description="requests that may wait for a saga at once (`wait=`); 429 beyond"
+    )
     reply_handover_seconds: float = Field(
         default=1.0, gt=0, description="a reply its replica has not taken by then goes to any replica"
     )

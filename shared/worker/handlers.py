@@ -18,14 +18,15 @@ class Outcome:
     success: bool
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    code: str | None = None  # a refusal's stable name, for programs; `error` is for people
 
 
 def done(**result: Any) -> Outcome:
     return Outcome(success=True, result=result)
 
 
-def refused(error: str) -> Outcome:
-    return Outcome(success=False, error=error)
+def refused(code: str, error: str) -> Outcome:
+    return Outcome(success=False, error=error, code=code)
 
 
 CommandHandler = Callable[[asyncpg.Connection, UUID, PayloadT], Awaitable[Outcome]]

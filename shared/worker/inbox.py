@@ -1,6 +1,7 @@
 """Exactly-once effects: the inbox row, the business change and the stored reply commit together."""
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 import asyncpg
@@ -10,6 +11,11 @@ from shared.batching import Batcher
 from shared.contracts import CommandMessage, Reply, command_message_id
 from shared.database import RETRY_LATER
 from shared.worker.handlers import BoundHandler, Outcome
+
+log = logging.getLogger(__name__)
+
+# What a command that raised answers: the details are for the log, not for the saga's history.
+FAILED = Outcome(success=False, code="internal_error", error="the service could not apply the command")
 
 RECORD = """
 INSERT INTO inbox (message_id, saga_id, command, reply, content)
@@ -117,8 +123,9 @@ async def execute(pool: asyncpg.Pool, command: CommandMessage, handler: BoundHan
             return Reply.model_validate(stored["reply"])
         except RETRY_LATER:
             raise
-        except Exception as exc:
-            return _reply(command, Outcome(success=False, error=f"{type(exc).__name__}: {exc}"))
+        except Exception:
+            log.exception("saga=%s step=%s failed", command.saga_id, command.step_id)
+            return _reply(command, FAILED)
 
 
 class _SeenBefore(Exception):
@@ -148,4 +155,5 @@ def _reply(command: CommandMessage, outcome: Outcome) -> Reply:
         step_id=command.step_id,
         result=outcome.result,
         error=outcome.error,
+        code=outcome.code,
     )

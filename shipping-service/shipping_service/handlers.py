@@ -34,13 +34,13 @@ CURRENT = "SELECT shipment_id, status FROM shipments WHERE saga_id = $1"
 async def create_shipment(conn: asyncpg.Connection, saga_id: UUID, command: CreateShipment) -> Outcome:
     oversize = oversize_reason(command.quantity)
     if oversize is not None:
-        return refused(oversize)
+        return refused("shipment_too_large", oversize)
     row = await conn.fetchrow(CREATE, saga_id, command.order_id, command.product_id, command.quantity)
     if row is None:
         # This saga has a shipment already: its own, or the marker of a cancel.
         row = await conn.fetchrow(CURRENT, saga_id)
         if row["status"] != CREATED:
-            return refused("shipment already cancelled")
+            return refused("already_compensated", "shipment already cancelled")
     return done(shipmentId=str(row["shipment_id"]), status=CREATED)
 
 

@@ -50,7 +50,8 @@ async def test_a_batch_with_a_repeat_and_a_failing_handler_ends_as_if_each_ran_a
 
     assert all(reply.success for reply in replies[:7])
     assert replies[6] == replies[0]  # the repeat got the first answer, and charged nothing more
-    assert replies[7].success is False and replies[7].error == "RuntimeError: handler bug"
+    assert replies[7].success is False and replies[7].code == "internal_error"
+    assert replies[7].error == "the service could not apply the command"  # the bug's text is logged
     for message, _ in charges:
         rows = await db.pool.fetchval("SELECT count(*) FROM payments WHERE saga_id = $1", message.saga_id)
         assert rows == 1

@@ -33,12 +33,12 @@ async def test_a_command_gets_a_reply_in_the_seed_shape(participant: Participant
 
     reply = await participant.call(message)
 
-    assert set(reply) == {"success", "sagaId", "stepId", "result", "error", "correlationId"}
+    assert set(reply) == {"success", "sagaId", "stepId", "result", "error", "code", "correlationId"}
     assert reply["correlationId"] == message.correlation_id
     assert reply["success"] is True
     assert reply["sagaId"] == str(message.saga_id)
     assert reply["stepId"] == message.step_id
-    assert reply["error"] is None
+    assert reply["error"] is None and reply["code"] is None
     assert set(reply["result"]) == spec.result_keys
     assert reply["result"]["status"] == spec.done
     assert statuses(await participant.state(message.saga_id, payload)) == [spec.done]
@@ -77,7 +77,7 @@ async def test_a_compensation_that_comes_first_leaves_a_marker_the_late_command_
     assert compensated["success"] is True
     assert compensated["result"]["status"] == spec.marker
     assert statuses(marked) == [spec.marker]
-    assert (late["success"], late["error"]) == (False, spec.refusal)
+    assert (late["success"], late["code"], late["error"]) == (False, "already_compensated", spec.refusal)
     assert await participant.state(saga_id, payload) == marked
     assert marked.get("stock") == before.get("stock")
 
@@ -234,7 +234,8 @@ async def test_an_injected_failure_is_answered_but_not_remembered(
 
     failed = await participant.call(message)
     assert failed["success"] is False
-    assert failed["error"] == f"InjectedFault: injected failure of {spec.forward}"
+    # A stable code and a message for people; the exception's name and text stay in the log.
+    assert (failed["code"], failed["error"]) == ("internal_error", "the service could not apply the command")
     assert await participant.state(message.saga_id, payload) == before
     assert not await participant.inbox_has(message)
 

@@ -5,6 +5,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -19,6 +20,7 @@ from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
 from saga_orchestrator.workflows.order import ORDER_WORKFLOW
 from shared import database
+from shared.batching import Batcher
 from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.integration
@@ -141,6 +143,27 @@ async def test_a_batch_of_new_sagas_skips_only_the_taken_key(pool: asyncpg.Pool)
         "SELECT count(*) FROM saga_events WHERE saga_id = $1", batch[1].decision.saga.saga_id
     )
     assert orphans == 0
+
+
+async def test_a_saga_postgres_cannot_store_fails_alone_and_the_rest_of_its_batch_is_written(
+    pool: asyncpg.Pool,
+) -> None:
+    now, poisoned = datetime.now(UTC), 3
+    starts = [
+        ENGINE.start(uuid4(), {**INPUT, "note": "\x00" if i == poisoned else "-"}, now) for i in range(8)
+    ]
+    inserts = Batcher(partial(sagas.insert, pool))
+
+    # Submitted together, so the first write takes them all as one batch.
+    written = await asyncio.gather(
+        *(inserts.submit(NewSaga(f"key-{uuid4()}", d, _outbox(d), now)) for d in starts),
+        return_exceptions=True,
+    )
+
+    assert isinstance(written[poisoned], asyncpg.DataError)  # jsonb has no \u0000
+    assert all(isinstance(ids, list) for i, ids in enumerate(written) if i != poisoned)
+    ids = [d.saga.saga_id for d in starts]
+    assert await pool.fetchval("SELECT count(*) FROM sagas WHERE saga_id = ANY($1::uuid[])", ids) == 7
 
 
 async def _load(pool: asyncpg.Pool, saga_id: UUID) -> sagas.StoredSaga | None:

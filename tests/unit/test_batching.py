@@ -79,7 +79,24 @@ async def test_an_item_s_own_exception_reaches_only_its_caller() -> None:
     assert isinstance(results[1], ValueError)
 
 
-async def test_a_failed_write_fails_its_whole_batch_and_the_next_batch_still_runs() -> None:
+async def test_a_batch_that_fails_is_written_again_item_by_item_so_a_bad_item_fails_alone() -> None:
+    calls: list[list[str]] = []
+
+    async def write(items: list[str]) -> Sequence[str | Exception]:
+        calls.append(items)
+        if "poison" in items:
+            raise ValueError("cannot store poison")
+        return [item.upper() for item in items]
+
+    batcher = Batcher(write)
+    results = await asyncio.gather(*(batcher.submit(i) for i in ("a", "poison", "c")), return_exceptions=True)
+
+    assert results[0] == "A" and results[2] == "C"
+    assert isinstance(results[1], ValueError)
+    assert calls == [["a", "poison", "c"], ["a"], ["poison"], ["c"]]
+
+
+async def test_an_outage_fails_its_whole_batch_at_once_and_the_next_batch_still_runs() -> None:
     calls: list[list[str]] = []
 
     async def write(items: list[str]) -> Sequence[str | Exception]:
@@ -92,6 +109,7 @@ async def test_a_failed_write_fails_its_whole_batch_and_the_next_batch_still_run
     failed = await asyncio.gather(batcher.submit("a"), batcher.submit("b"), return_exceptions=True)
 
     assert all(isinstance(result, ConnectionError) for result in failed)
+    assert calls == [["a", "b"]]  # not each alone: an outage says nothing about the items
     assert await batcher.submit("c") == "c"
 
 

@@ -1,5 +1,7 @@
 """The business limits the payment and shipping services apply before touching their databases."""
 
+from decimal import Decimal
+
 import pytest
 
 from payment_service.rules import decline_reason
@@ -8,16 +10,17 @@ from shipping_service.rules import oversize_reason
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize("amount", [0.01, 49.9, 9999.99, 10000, 10000.0])
-def test_a_payment_up_to_the_limit_goes_through(amount: float) -> None:
-    assert decline_reason(amount) is None
+@pytest.mark.parametrize("amount", ["0.01", "49.90", "9999.99", "10000", "10000.00"])
+def test_a_payment_up_to_the_limit_goes_through(amount: str) -> None:
+    assert decline_reason(Decimal(amount)) is None
 
 
 @pytest.mark.parametrize(
-    ("amount", "shown"), [(10000.01, "10000.01"), (15000.0, "15000"), (15000, "15000"), (1e6, "1000000")]
+    ("amount", "shown"),
+    [("10000.01", "10000.01"), ("15000.00", "15000"), ("15000", "15000"), ("1000000.00", "1000000")],
 )
-def test_a_payment_over_the_limit_is_declined_showing_the_amount(amount: float, shown: str) -> None:
-    assert decline_reason(amount) == f"payment declined: amount {shown} exceeds the limit of 10000"
+def test_a_payment_over_the_limit_is_declined_showing_the_amount(amount: str, shown: str) -> None:
+    assert decline_reason(Decimal(amount)) == f"payment declined: amount {shown} exceeds the limit of 10000"
 
 
 @pytest.mark.parametrize("quantity", [1, 10])

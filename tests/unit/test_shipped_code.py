@@ -37,7 +37,9 @@ def test_shipped_code_imports_nothing_of_the_tests_and_reads_no_fault_switch() -
     for path in SOURCES:
         source = path.read_text()
         imported = _imported(ast.parse(source))
-        if any(name == "tests" or name.startswith("tests.") for name in imported) or FAULT_SWITCH.search(source):
+        if any(name == "tests" or name.startswith("tests.") for name in imported) or FAULT_SWITCH.search(
+            source
+        ):
             offenders.append(str(path.relative_to(ROOT)))
     assert all((ROOT / folder).is_dir() for folder in SHIPPED)  # none was moved away unnoticed
     assert offenders == []

@@ -1,5 +1,6 @@
 """The order saga's HTTP routes."""
 
+import logging
 from datetime import datetime
 from functools import partial
 from typing import Annotated
@@ -10,14 +11,18 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from saga_orchestrator.api import queries_view
 from saga_orchestrator.api.auth import FORBIDDEN, UNAUTHORIZED, CallerDep, OperatorDep, Responses
 from saga_orchestrator.api.deps import PoolDep, Resources, ResourcesDep
+from saga_orchestrator.api.exact_json import ExactJsonRoute
 from saga_orchestrator.api.keys import Caller
 from saga_orchestrator.api.schemas import (
+    MAX_BODY_BYTES,
+    OrderId,
     Problem,
     SagaHistory,
     SagaList,
     SagaStarted,
     SagaStatus,
     StartSaga,
+    StatusFilter,
 )
 from saga_orchestrator.engine.definition import CANCELLED, STARTED
 from saga_orchestrator.engine.machine import Engine
@@ -26,13 +31,23 @@ from saga_orchestrator.persistence import queries
 from saga_orchestrator.runtime.runner import Decide
 from saga_orchestrator.workflows.order import ORDER_WORKFLOW
 
+log = logging.getLogger(__name__)
+
 # Every route but the health checks requires a key, once any is configured.
-router = APIRouter(responses=UNAUTHORIZED)
+router = APIRouter(route_class=ExactJsonRoute, responses=UNAUTHORIZED)
 
 NOT_FOUND: Responses = {
     404: {"model": Problem, "description": "no saga for this order, or one another client started"}
 }
 CONFLICT: Responses = {409: {"model": Problem, "description": "the saga's state does not allow it"}}
+TOO_MANY_WAITING: Responses = {
+    429: {
+        "model": Problem,
+        "description": "too many requests wait already; try again after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    }
+}
+TOO_LARGE: Responses = {413: {"model": Problem, "description": f"the body is over {MAX_BODY_BYTES} bytes"}}
 
 
 async def _find(pool: asyncpg.Pool, order_id: str, caller: Caller) -> asyncpg.Record:
@@ -59,6 +74,8 @@ WaitSeconds = Annotated[
             "model": Problem,
             "description": "this order exists with another request, or another client started it",
         },
+        **TOO_MANY_WAITING,
+        **TOO_LARGE,
     },
 )
 async def start_saga(
@@ -85,7 +102,7 @@ async def _start(
     request: StartSaga, response: Response, resources: Resources, caller: Caller
 ) -> tuple[SagaStarted, str]:
     """The saga this order has, started now if it had none, and the phase it is in."""
-    input = request.model_dump(by_alias=True)
+    input = request.model_dump(mode="json", by_alias=True)  # the amount as an exact decimal string
     saga_id = await resources.runner.start(ORDER_WORKFLOW.name, request.order_id, input, caller.name)
     if saga_id is not None:
         return SagaStarted(saga_id=saga_id, order_id=request.order_id, status=STARTED), Phase.FORWARD.value
@@ -103,9 +120,9 @@ async def _start(
     return started, existing["phase"]
 
 
-@router.get("/saga/{order_id}/status", responses=NOT_FOUND)
+@router.get("/saga/{order_id}/status", responses={**NOT_FOUND, **TOO_MANY_WAITING})
 async def saga_status(
-    order_id: str, resources: ResourcesDep, caller: CallerDep, wait: WaitSeconds = 0
+    order_id: OrderId, resources: ResourcesDep, caller: CallerDep, wait: WaitSeconds = 0
 ) -> SagaStatus:
     """The saga's state now; with `wait`, as soon as it finished or parked, or when the wait ends."""
     if not wait:
@@ -120,7 +137,7 @@ async def saga_status(
 
 
 @router.get("/saga/{order_id}/history", responses=NOT_FOUND)
-async def saga_history(order_id: str, pool: PoolDep, caller: CallerDep) -> SagaHistory:
+async def saga_history(order_id: OrderId, pool: PoolDep, caller: CallerDep) -> SagaHistory:
     """Every state transition, command sent and reply received, in order, and who cancelled or retried."""
     row = await _find(pool, order_id, caller)
     events = await queries.history(pool, row["saga_id"])
@@ -131,7 +148,7 @@ async def saga_history(order_id: str, pool: PoolDep, caller: CallerDep) -> SagaH
 
 @router.post("/saga/{order_id}/cancel", status_code=202, responses={**NOT_FOUND, **CONFLICT})
 async def cancel_saga(
-    order_id: str, response: Response, resources: ResourcesDep, caller: CallerDep
+    order_id: OrderId, response: Response, resources: ResourcesDep, caller: CallerDep
 ) -> SagaStatus:
     """Stops a running saga and compensates, in reverse, every step it ran."""
     cancel = partial(_cancel, actor=caller.name)
@@ -140,7 +157,7 @@ async def cancel_saga(
 
 @router.post("/saga/{order_id}/retry", status_code=202, responses={**FORBIDDEN, **NOT_FOUND, **CONFLICT})
 async def retry_saga(
-    order_id: str, response: Response, resources: ResourcesDep, operator: OperatorDep
+    order_id: OrderId, response: Response, resources: ResourcesDep, operator: OperatorDep
 ) -> SagaStatus:
     """Resumes the compensation of a saga parked in COMPENSATION_FAILED; for operators."""
     resume = partial(_resume, actor=operator.name)
@@ -180,7 +197,7 @@ async def _act(
 async def list_sagas(
     pool: PoolDep,
     _: OperatorDep,
-    status_: Annotated[str | None, Query(alias="status")] = None,
+    status_: StatusFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> SagaList:
     """Sagas, newest first, optionally of one status."""
@@ -204,7 +221,8 @@ async def readyz(resources: ResourcesDep) -> dict[str, str]:
     try:
         await resources.pool.fetchval("SELECT 1")
     except Exception as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"database: {exc}") from exc
+        log.warning("not ready: database: %r", exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "database unavailable") from exc
     if resources.broker.is_closed:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "broker: not connected")
     return {"status": "ready"}

@@ -1,11 +1,32 @@
 """Request and response bodies of the HTTP API, in camelCase."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path, Query
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
+
+from shared.contracts import CENTS, IDENTIFIER_PATTERN, MAX_AMOUNT, Amount, Identifier, Quantity
+
+# A start is a few hundred bytes; a body this large is a mistake or an attack.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _json_number(value: Any) -> Any:
+    """A number only: the request is strict about types, but 2.0 is an integer in JSON."""
+    if isinstance(value, str | bool):
+        raise ValueError("Input should be a number")
+    return value
+
+
+JsonNumber = BeforeValidator(_json_number)
+
+OrderId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="the order's id")]
+StatusFilter = Annotated[
+    str | None, Query(alias="status", pattern=r"^[A-Z][A-Z_]{0,63}$", description="only sagas in this state")
+]
 
 
 class Body(BaseModel):
@@ -19,10 +40,24 @@ class StartSaga(Body):
         alias_generator=to_camel, populate_by_name=True, frozen=True, strict=True, extra="forbid"
     )
 
-    order_id: str = Field(min_length=1, max_length=64, examples=["order-123"])
-    product_id: str = Field(min_length=1, max_length=64, examples=["item-001"])
-    quantity: int = Field(ge=1, examples=[2])
-    amount: float = Field(gt=0, allow_inf_nan=False, examples=[1000])
+    order_id: Identifier = Field(examples=["order-123"])
+    product_id: Identifier = Field(examples=["item-001"])
+    quantity: Annotated[Quantity, JsonNumber, Field(strict=False, examples=[2])]
+    # A JSON number, read exactly (the body is parsed with decimals, not floats), kept in cents.
+    amount: Annotated[
+        Amount,
+        JsonNumber,
+        Field(strict=False),
+        WithJsonSchema(
+            {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": int(MAX_AMOUNT),
+                "multipleOf": float(CENTS),
+                "examples": [1000],
+            }
+        ),
+    ]
 
 
 class SagaStarted(Body):

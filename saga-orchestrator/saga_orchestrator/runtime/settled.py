@@ -30,9 +30,15 @@ class Settlement:
             await asyncio.wait_for(self.event.wait(), seconds)
 
 
+class TooManyWaiters(Exception):
+    """As many requests wait as the replica allows; one more would tie up a connection for long."""
+
+
 class SettledWaiters:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, max_waiters: int) -> None:
         self._url = database_url
+        self._max_waiters = max_waiters
+        self._count = 0
         self._listener: asyncpg.Connection | None = None
         self._waiters: defaultdict[str, set[Settlement]] = defaultdict(set)  # by saga key
 
@@ -54,12 +60,19 @@ class SettledWaiters:
 
     @asynccontextmanager
     async def watching(self, key: str) -> AsyncIterator[Settlement]:
-        """Set when the saga settles; register before reading, so no settle is missed."""
+        """Set when the saga settles; register before reading, so no settle is missed.
+
+        TooManyWaiters if `max_waiters` wait already.
+        """
+        if self._count >= self._max_waiters:
+            raise TooManyWaiters
         settlement = Settlement()
         self._waiters[key].add(settlement)
+        self._count += 1
         try:
             yield settlement
         finally:
+            self._count -= 1
             self._waiters[key].discard(settlement)
             if not self._waiters[key]:
                 del self._waiters[key]
