@@ -19,19 +19,12 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+from ops import registry
 from shared import logs
 from shared.database import connect_when_up, with_database
 
 log = logging.getLogger(__name__)
 
-# Each process's database, and the packages whose migrations make its schema, in order.
-DATABASES: dict[str, tuple[str, ...]] = {
-    "saga_orchestrator": ("saga_orchestrator",),
-    "order_service": ("shared", "order_service"),
-    "payment_service": ("shared", "payment_service"),
-    "inventory_service": ("shared", "inventory_service"),
-    "shipping_service": ("shared", "shipping_service"),
-}
 
 MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -63,6 +56,11 @@ class Login:
     password: str
 
 
+def migrated_packages(package: str) -> tuple[str, ...]:
+    """The packages whose migrations make a process's database, in order: a service's inbox first."""
+    return (package,) if package == registry.ORCHESTRATOR_PACKAGE else ("shared", package)
+
+
 def password_variable(package: str) -> str:
     return f"{package.upper()}_DB_PASSWORD"
 
@@ -72,10 +70,11 @@ def passwords(path: Path, environ: Mapping[str, str]) -> dict[str, str]:
 
     The file has the environment's form (`ORDER_SERVICE_DB_PASSWORD=...`), so it can serve as one.
     """
-    if not all(password_variable(p) in environ for p in DATABASES) and not path.exists():
-        _write_once(path, "".join(f"{password_variable(p)}={secrets.token_urlsafe(24)}\n" for p in DATABASES))
+    packages = registry.packages()
+    if not all(password_variable(p) in environ for p in packages) and not path.exists():
+        _write_once(path, "".join(f"{password_variable(p)}={secrets.token_urlsafe(24)}\n" for p in packages))
     stored = dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
-    return {p: environ.get(password_variable(p)) or stored[password_variable(p)] for p in DATABASES}
+    return {p: environ.get(password_variable(p)) or stored[password_variable(p)] for p in packages}
 
 
 def _write_once(path: Path, text: str) -> None:
@@ -111,7 +110,7 @@ async def set_up(owner_url: str, logins: list[Login]) -> None:
     for login in logins:
         database = await connect_when_up(with_database(owner_url, login.role))
         try:
-            await migrate(database, DATABASES[login.package])
+            await migrate(database, migrated_packages(login.package))
             for grant in GRANTS:
                 await database.execute(await _format(database, grant, role=login.role))
         finally:
@@ -184,7 +183,7 @@ async def migrate(conn: asyncpg.Connection, packages: tuple[str, ...]) -> None:
 def main() -> None:
     logs.configure("ops.database_access", "INFO")
     owner_url = os.environ["POSTGRES_URL"]
-    logins = [Login(p, p, os.environ[password_variable(p)]) for p in DATABASES]
+    logins = [Login(p, p, os.environ[password_variable(p)]) for p in registry.packages()]
     asyncio.run(set_up(owner_url, logins))
 
 
