@@ -30,13 +30,18 @@ async def drop_databases(config: SystemConfig) -> None:
     await database_access.tear_down(config.postgres_url, roles)
 
 
-async def delete_queues(config: SystemConfig) -> None:
+def queues(config: SystemConfig) -> list[str]:
+    """Every queue of the system: each service's commands, the replies, the dead letters, and
+    each orchestrator replica's own replies."""
     prefix = config.queue_prefix
     names = [command_queue(s, prefix) for s in registry.services()]
     names += [reply_queue(prefix), dead_letter_queue(prefix)]
-    names += [replica_reply_queue(s, prefix) for s in config.services if s.startswith(ORCHESTRATOR)]
+    return names + [replica_reply_queue(s, prefix) for s in config.services if s.startswith(ORCHESTRATOR)]
+
+
+async def delete_queues(config: SystemConfig) -> None:
     connection = await aio_pika.connect(config.amqp_url)
     async with connection:
         channel = await connection.channel()
-        for name in names:
+        for name in queues(config):
             await channel.queue_delete(name)
