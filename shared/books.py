@@ -3,7 +3,7 @@ that the audit after a run and the tests every participant passes read it there,
 kept elsewhere."""
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ class Findings:
 
 # Reads the service's database after a run: given the inputs of the sagas that completed and what
 # the run put in (its seed), it says what was taken and what does not add up.
-Check = Callable[[asyncpg.Connection, list[Mapping[str, Any]], Mapping[str, int]], Awaitable[Findings]]
+Check = Callable[[asyncpg.Connection, Sequence[Mapping[str, Any]], Mapping[str, int]], Awaitable[Findings]]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 which must have fallen by exactly what the reservations hold and the completed sagas took."""
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -21,7 +21,7 @@ async def sample(pool: asyncpg.Pool, ref: str) -> dict[str, Any]:
 
 
 async def check(
-    conn: asyncpg.Connection, completed: list[Mapping[str, Any]], seeded: Mapping[str, int]
+    conn: asyncpg.Connection, completed: Sequence[Mapping[str, Any]], seeded: Mapping[str, int]
 ) -> Findings:
     """For each seeded product: the stock it lost, against the units reserved and the units sold."""
     stock = {r["product_id"]: r["stock"] for r in await conn.fetch("SELECT product_id, stock FROM products")}
