@@ -3,7 +3,9 @@ they all agree, and a service a workflow names is launched, let onto the broker 
 database without any list to edit."""
 
 import re
+import tomllib
 from collections.abc import Iterator
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from tests.integration.services import SERVICES as PARTICIPANTS
 
 pytestmark = pytest.mark.unit
 
+ROOT = Path(__file__).resolve().parents[2]
 VHOST = "v1"
 FAKE = Workflow(
     name="fake",
@@ -130,3 +133,21 @@ def test_the_bench_counts_the_commits_and_messages_of_the_order_workflows_steps(
     longer = Workflow(name="order", key=order.key, steps=(*order.steps, *FAKE.steps))
     monkeypatch.setattr(workflows, "WORKFLOWS", {"order": longer})
     assert (SagaCost.of_mix(0), SagaCost.of_mix(1)) == (SagaCost(11, 10), SagaCost(19, 18))
+
+
+def test_the_build_and_the_checkers_take_in_every_service() -> None:
+    tools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
+    find = tools["setuptools"]["packages"]["find"]
+    assert find["where"] == [".", registry.ORCHESTRATOR, *registry.workers()]  # setuptools has no glob here
+    for package in registry.packages():
+        assert any(fnmatch(package, pattern) for pattern in find["include"]), package
+    linted = {path for pattern in tools["ruff"]["src"] for path in _expanded(pattern)}
+    checked = {path for pattern in tools["mypy"]["files"] for path in _expanded(pattern)}
+    for service in registry.services():
+        assert ROOT / registry.folder(service) in linted
+        assert ROOT / registry.folder(service) / registry.package(service) in checked
+
+
+def _expanded(pattern: str) -> list[Path]:
+    """The folders a glob names, as ruff and mypy expand it."""
+    return [ROOT] if pattern == "." else sorted(ROOT.glob(pattern))
