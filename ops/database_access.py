@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from importlib.resources import files
@@ -72,20 +72,37 @@ def passwords(path: Path, environ: Mapping[str, str]) -> dict[str, str]:
     """
     packages = registry.packages()
     if not all(password_variable(p) in environ for p in packages) and not path.exists():
-        _write_once(path, "".join(f"{password_variable(p)}={secrets.token_urlsafe(24)}\n" for p in packages))
-    stored = dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
+        _write(path, _generated(packages))
+    stored = _stored(path)
+    if missing := [p for p in packages if password_variable(p) not in {**stored, **environ}]:
+        # A service added since the file was written: its password joins the others'.
+        known = "".join(f"{name}={value}\n" for name, value in stored.items())
+        _write(path, known + _generated(missing), replace=True)
+        stored = _stored(path)
     return {p: environ.get(password_variable(p)) or stored[password_variable(p)] for p in packages}
 
 
-def _write_once(path: Path, text: str) -> None:
-    """Writes the file unless it exists; of several writers at once, the first one's text stays."""
+def _generated(packages: Iterable[str]) -> str:
+    return "".join(f"{password_variable(p)}={secrets.token_urlsafe(24)}\n" for p in packages)
+
+
+def _stored(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
+
+
+def _write(path: Path, text: str, replace: bool = False) -> None:
+    """Writes the file unless it exists (of several writers at once, the first one's text stays),
+    or, to `replace` it, in its place; no reader ever sees a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     draft = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     draft.touch(mode=0o600, exist_ok=False)  # only its owner reads it, from the start
     draft.write_text(text)
+    if replace:
+        draft.replace(path)
+        return
     try:
         with suppress(FileExistsError):
-            path.hardlink_to(draft)  # no reader ever sees a half-written file
+            path.hardlink_to(draft)
     finally:
         draft.unlink()
 

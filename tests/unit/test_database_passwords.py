@@ -25,6 +25,25 @@ def test_passwords_are_generated_once_into_a_file_only_its_owner_reads(tmp_path:
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
+def test_a_service_added_since_the_file_was_written_gets_its_password_and_the_others_keep_theirs(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "passwords.env"
+    first = passwords(path, {})
+    lines = path.read_text().splitlines()
+    path.write_text("".join(f"{line}\n" for line in lines if not line.startswith("SHIPPING_SERVICE")))
+
+    again = passwords(path, {})
+
+    assert {p: v for p, v in again.items() if p != "shipping_service"} == {
+        p: v for p, v in first.items() if p != "shipping_service"
+    }
+    assert again["shipping_service"] not in first.values()
+    assert passwords(path, {}) == again
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
 def test_the_environment_wins_and_with_every_password_there_no_file_is_written(tmp_path: Path) -> None:
     path = tmp_path / "passwords.env"
     environ = {password_variable(package): f"{package}-secret" for package in PACKAGES}
