@@ -14,6 +14,7 @@ import asyncpg
 
 from ops import registry
 from ops.system import SystemConfig
+from saga_orchestrator import workflows
 from shared import json
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -44,7 +45,9 @@ class Audit:
 
 async def audit(config: SystemConfig, started: Iterable[str], initial_stock: dict[str, int]) -> Audit:
     """`started` are the keys whose start was accepted; `initial_stock` what the run seeded, by item."""
-    sagas = await fetch(config, "saga-orchestrator", "SELECT saga_id, saga_key, status, input FROM sagas")
+    sagas = await fetch(
+        config, "saga-orchestrator", "SELECT saga_id, workflow, saga_key, status, input FROM sagas"
+    )
     events = await fetch(
         config,
         "saga-orchestrator",
@@ -56,8 +59,8 @@ async def audit(config: SystemConfig, started: Iterable[str], initial_stock: dic
     histories = _histories(events)
     for saga in sagas:
         _check_saga(result, saga, rows, histories.get(saga["saga_id"], []))
-    completed = [saga["input"] for saga in sagas if saga["status"] == "COMPLETED"]
     for service in registry.services():
+        completed = [s["input"] for s in sagas if s["status"] == "COMPLETED" and service in _services(s)]
         await _check_service(config, service, result, completed, initial_stock)
     return result
 
@@ -98,11 +101,16 @@ def _check_saga(
         result.stuck.append(f"{key} is {status}")
         return
     result.terminal += 1
-    for service, by_saga in rows.items():
-        found = by_saga.get(saga["saga_id"])
+    for service in _services(saga):
+        found = rows[service].get(saga["saga_id"])
         if found not in registry.books(service).statuses(completed=status == "COMPLETED"):
             result.imbalances.append(f"{key} is {status} but its {service} row is {found}")
     _check_history(result, key, status, history)
+
+
+def _services(saga: asyncpg.Record) -> tuple[str, ...]:
+    """The services the saga's workflow names: only their books know of it."""
+    return workflows.WORKFLOWS[saga["workflow"]].services
 
 
 def _check_history(result: Audit, key: str, status: str, history: list[asyncpg.Record]) -> None:

@@ -7,14 +7,18 @@ from uuid import UUID, uuid4
 import pytest
 
 from ops import audit, registry
+from saga_orchestrator import workflows
+from saga_orchestrator.engine.definition import Workflow
 
 pytestmark = pytest.mark.unit
 
 KEY = "order-1"
 
 
-def _checked(status: str, rows: dict[str, dict[UUID, str]], saga_id: UUID) -> audit.Audit:
-    saga: Any = {"saga_id": saga_id, "saga_key": KEY, "status": status}
+def _checked(
+    status: str, rows: dict[str, dict[UUID, str]], saga_id: UUID, workflow: str = "order"
+) -> audit.Audit:
+    saga: Any = {"saga_id": saga_id, "workflow": workflow, "saga_key": KEY, "status": status}
     history: Any = [
         {"seq": 1, "type": "STATE", "state": "STARTED", "command": None},
         {"seq": 2, "type": "STATE", "state": status, "command": None},
@@ -46,3 +50,17 @@ def test_an_undone_saga_leaves_each_service_undone_marked_or_untouched(status: s
 
     rows["order"][saga_id] = books["order"].done
     assert _checked(status, rows, saga_id).imbalances == [f"{KEY} is {status} but its order row is CREATED"]
+
+
+def test_a_saga_is_held_only_to_the_books_of_its_own_workflows_services(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order = workflows.WORKFLOWS["order"]
+    short = Workflow(name="short", key=order.key, steps=order.steps[:1])
+    monkeypatch.setattr(workflows, "WORKFLOWS", {**workflows.WORKFLOWS, short.name: short})
+    saga_id = uuid4()
+    rows: dict[str, dict[UUID, str]] = {service: {} for service in registry.services()}
+    rows["order"][saga_id] = registry.books("order").done
+
+    assert _checked("COMPLETED", rows, saga_id, workflow="short").imbalances == []
+    assert len(_checked("COMPLETED", rows, saga_id).imbalances) == len(registry.services()) - 1
