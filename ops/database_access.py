@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from importlib.resources import files
@@ -19,19 +19,12 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+from ops import registry
 from shared import logs
 from shared.database import connect_when_up, with_database
 
 log = logging.getLogger(__name__)
 
-# Each process's database, and the packages whose migrations make its schema, in order.
-DATABASES: dict[str, tuple[str, ...]] = {
-    "saga_orchestrator": ("saga_orchestrator",),
-    "order_service": ("shared", "order_service"),
-    "payment_service": ("shared", "payment_service"),
-    "inventory_service": ("shared", "inventory_service"),
-    "shipping_service": ("shared", "shipping_service"),
-}
 
 MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -63,6 +56,11 @@ class Login:
     password: str
 
 
+def migrated_packages(package: str) -> tuple[str, ...]:
+    """The packages whose migrations make a process's database, in order: a service's inbox first."""
+    return (package,) if package == registry.ORCHESTRATOR_PACKAGE else ("shared", package)
+
+
 def password_variable(package: str) -> str:
     return f"{package.upper()}_DB_PASSWORD"
 
@@ -72,21 +70,39 @@ def passwords(path: Path, environ: Mapping[str, str]) -> dict[str, str]:
 
     The file has the environment's form (`ORDER_SERVICE_DB_PASSWORD=...`), so it can serve as one.
     """
-    if not all(password_variable(p) in environ for p in DATABASES) and not path.exists():
-        _write_once(path, "".join(f"{password_variable(p)}={secrets.token_urlsafe(24)}\n" for p in DATABASES))
-    stored = dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
-    return {p: environ.get(password_variable(p)) or stored[password_variable(p)] for p in DATABASES}
+    packages = registry.packages()
+    if not all(password_variable(p) in environ for p in packages) and not path.exists():
+        _write(path, _generated(packages))
+    stored = _stored(path)
+    if missing := [p for p in packages if password_variable(p) not in {**stored, **environ}]:
+        # A service added since the file was written: its password joins the others'.
+        known = "".join(f"{name}={value}\n" for name, value in stored.items())
+        _write(path, known + _generated(missing), replace=True)
+        stored = _stored(path)
+    return {p: environ.get(password_variable(p)) or stored[password_variable(p)] for p in packages}
 
 
-def _write_once(path: Path, text: str) -> None:
-    """Writes the file unless it exists; of several writers at once, the first one's text stays."""
+def _generated(packages: Iterable[str]) -> str:
+    return "".join(f"{password_variable(p)}={secrets.token_urlsafe(24)}\n" for p in packages)
+
+
+def _stored(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
+
+
+def _write(path: Path, text: str, replace: bool = False) -> None:
+    """Writes the file unless it exists (of several writers at once, the first one's text stays),
+    or, to `replace` it, in its place; no reader ever sees a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     draft = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     draft.touch(mode=0o600, exist_ok=False)  # only its owner reads it, from the start
     draft.write_text(text)
+    if replace:
+        draft.replace(path)
+        return
     try:
         with suppress(FileExistsError):
-            path.hardlink_to(draft)  # no reader ever sees a half-written file
+            path.hardlink_to(draft)
     finally:
         draft.unlink()
 
@@ -111,7 +127,7 @@ async def set_up(owner_url: str, logins: list[Login]) -> None:
     for login in logins:
         database = await connect_when_up(with_database(owner_url, login.role))
         try:
-            await migrate(database, DATABASES[login.package])
+            await migrate(database, migrated_packages(login.package))
             for grant in GRANTS:
                 await database.execute(await _format(database, grant, role=login.role))
         finally:
@@ -184,7 +200,7 @@ async def migrate(conn: asyncpg.Connection, packages: tuple[str, ...]) -> None:
 def main() -> None:
     logs.configure("ops.database_access", "INFO")
     owner_url = os.environ["POSTGRES_URL"]
-    logins = [Login(p, p, os.environ[password_variable(p)]) for p in DATABASES]
+    logins = [Login(p, p, os.environ[password_variable(p)]) for p in registry.packages()]
     asyncio.run(set_up(owner_url, logins))
 
 

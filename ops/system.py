@@ -1,4 +1,5 @@
-"""The five services as local processes: started as `python -m <package>`, killed and restarted by PID."""
+"""The system's processes, the orchestrator and every service of the registry, as local processes:
+started as `python -m <package>`, killed and restarted by PID."""
 
 import os
 import signal
@@ -12,12 +13,11 @@ from pathlib import Path
 
 import httpx
 
-from ops import database_access
+from ops import database_access, registry
 from ops.broker_access import CORRELATION_VARIABLE, BrokerAccess
 from shared import access
 
-WORKERS = ("order-service", "payment-service", "inventory-service", "shipping-service")
-ORCHESTRATOR = "saga-orchestrator"
+ORCHESTRATOR = registry.ORCHESTRATOR
 
 
 def package_of(service: str) -> str:
@@ -83,7 +83,7 @@ class SystemConfig:
     @property
     def services(self) -> list[str]:
         replicas = [ORCHESTRATOR if i == 0 else f"{ORCHESTRATOR}-{i + 1}" for i in range(self.orchestrators)]
-        return [*WORKERS, *replicas]
+        return [*registry.workers(), *replicas]
 
     def port(self, service: str) -> int:
         replica = int(service.rsplit("-", 1)[1]) - 1 if service[-1].isdigit() else 0
@@ -100,8 +100,7 @@ class SystemConfig:
     def database_logins(self) -> list[database_access.Login]:
         """Every process's login; the setup step creates them, with their databases."""
         passwords = database_access.passwords(self.database_passwords, os.environ)
-        roles = {package_of(s): self.database_role(s) for s in (*WORKERS, ORCHESTRATOR)}
-        return [database_access.Login(package, role, passwords[package]) for package, role in roles.items()]
+        return [database_access.Login(p, self.database_role(p), passwords[p]) for p in registry.packages()]
 
     def database_url(self, service: str) -> str:
         """The process's own database, logged in as its own role."""

@@ -1,7 +1,12 @@
 """Settings every process shares, read from the environment with defaults that work on a local machine."""
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from shared.worker.runtime import Setup
 
 
 class ProcessSettings(BaseSettings):
@@ -15,3 +20,8 @@ class ProcessSettings(BaseSettings):
     prefetch: int = Field(default=64, ge=1)
     db_pool_size: int = Field(default=8, ge=1)
     log_level: str = "INFO"
+
+    def startup(self) -> "Setup | None":
+        """What the worker does once its pool is open, before it consumes: nothing, unless the
+        service says otherwise; its process and the tests both start it through here."""
+        return None

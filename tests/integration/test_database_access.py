@@ -7,15 +7,15 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from ops import database_access, namespace
-from ops.system import ORCHESTRATOR, WORKERS, SystemConfig
+from ops import database_access, namespace, registry
+from ops.system import ORCHESTRATOR, SystemConfig
 from shared.database import with_database
 from tests.infrastructure import Infrastructure
 from tests.polling import random_ref
 
 pytestmark = pytest.mark.integration
 
-PROCESSES = [*WORKERS, ORCHESTRATOR]
+PROCESSES = [*registry.workers(), ORCHESTRATOR]
 
 
 def _config(infra: Infrastructure, run_id: str, passwords: Path) -> SystemConfig:

@@ -4,10 +4,12 @@ import re
 
 import pytest
 
-from ops.broker_access import SERVICES
+from ops import registry
 from shared import access, topology
 
 pytestmark = pytest.mark.unit
+
+SERVICES = registry.services()
 
 PREFIX = "run1."
 
