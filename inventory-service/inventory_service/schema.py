@@ -24,7 +24,9 @@ reservations = Table(
     metadata,
     Column("saga_id", UUID, primary_key=True),
     Column("product_id", TEXT, nullable=False),
-    Column("quantity", INTEGER, CheckConstraint("quantity > 0", "reservations_quantity_check"), nullable=False),
+    Column(
+        "quantity", INTEGER, CheckConstraint("quantity > 0", "reservations_quantity_check"), nullable=False
+    ),
     Column(
         "status",
         TEXT,
