@@ -1,0 +1,114 @@
+"""Each database's Alembic revisions against its declared tables: they build what the tables declare,
+adopt a database the runner before Alembic built, refuse one it left part way, and run once when two
+setups race."""
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy import CheckConstraint, Column, MetaData
+from sqlalchemy.dialects.postgresql import TEXT
+
+from ops import migrations
+from ops.database_access import DATABASES
+from ops.migrations import LEGACY_TABLE, VERSION_TABLE
+from shared.database import with_database
+from tests.infrastructure import Infrastructure
+from tests.polling import random_ref
+from tests.schemas import build_as_before, differences, metadata, scripts
+
+pytestmark = [
+    pytest.mark.integration,
+    # SQLAlchemy's reflection of a NOT VALID check constraint warns about its own options.
+    pytest.mark.filterwarnings("ignore:Can't validate argument 'dialect_options'"),
+]
+
+
+@pytest.fixture
+async def database(infra: Infrastructure, run_id: str) -> AsyncIterator[str]:
+    """An empty database of this run's, the owner's URL to it; dropped afterwards."""
+    name = f"{run_id}_{random_ref('schema').replace('-', '')}"
+    admin = await asyncpg.connect(infra.postgres_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield with_database(infra.postgres_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows: list[asyncpg.Record] = await conn.fetch(sql)
+        return rows
+    finally:
+        await conn.close()
+
+
+async def _bookkeeping(url: str) -> dict[str, bool]:
+    tables = {row["tablename"] for row in await _fetch(url, "SELECT tablename FROM pg_tables")}
+    return {table: table in tables for table in (LEGACY_TABLE, VERSION_TABLE)}
+
+
+async def _version(url: str) -> list[str]:
+    return [row["version_num"] for row in await _fetch(url, f"SELECT version_num FROM {VERSION_TABLE}")]
+
+
+@pytest.mark.parametrize("package", DATABASES)
+async def test_the_revisions_build_what_the_tables_declare(database: str, package: str) -> None:
+    await migrations.migrate(database, package)
+
+    assert await differences(database, metadata(package)) == []
+    assert await _version(database) == [scripts(package).get_current_head()]
+
+
+async def test_a_column_or_a_check_that_no_revision_adds_is_a_difference(database: str) -> None:
+    await migrations.migrate(database, "order_service")
+    declared = MetaData()
+    for table in metadata("order_service").tables.values():
+        table.to_metadata(declared)
+    orders = declared.tables["orders"]
+    orders.append_column(Column("note", TEXT))
+    orders.append_constraint(CheckConstraint("quantity < 100", "orders_quantity_limit"))
+
+    found = await differences(database, declared)
+
+    assert [d[0] for d in found] == ["add_column", "check constraints"]
+    assert found[1] == ("check constraints", "orders", ["orders_quantity_limit"])
+
+
+@pytest.mark.parametrize("package", DATABASES)
+async def test_a_database_the_old_scripts_built_is_stamped_at_the_baseline_and_upgraded(
+    database: str, package: str
+) -> None:
+    await build_as_before(database, package)
+
+    await migrations.migrate(database, package)
+
+    assert await _bookkeeping(database) == {LEGACY_TABLE: False, VERSION_TABLE: True}
+    assert await _version(database) == [scripts(package).get_current_head()]
+    assert await differences(database, metadata(package)) == []
+
+
+async def test_a_database_the_old_runner_left_part_way_is_refused_and_left_as_it_was(database: str) -> None:
+    await build_as_before(database, "payment_service")
+    conn = await asyncpg.connect(database)
+    await conn.execute(f"DELETE FROM {LEGACY_TABLE} WHERE name = 'payment_service/002_amount_in_cents.sql'")
+    await conn.close()
+
+    with pytest.raises(
+        RuntimeError, match=re.escape("'payment_service/002_amount_in_cents.sql'] were never applied")
+    ):
+        await migrations.migrate(database, "payment_service")
+
+    assert await _bookkeeping(database) == {LEGACY_TABLE: True, VERSION_TABLE: False}
+
+
+async def test_two_setups_at_once_migrate_once(database: str) -> None:
+    await asyncio.gather(*(migrations.migrate(database, "saga_orchestrator") for _ in range(2)))
+
+    assert await _version(database) == [scripts("saga_orchestrator").get_current_head()]
+    assert await differences(database, metadata("saga_orchestrator")) == []
