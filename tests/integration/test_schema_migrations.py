@@ -1,17 +1,24 @@
 """Each database's Alembic revisions against its declared tables: they build what the tables declare,
 adopt a database the runner before Alembic built, refuse one it left part way, and run once when two
-setups race."""
+setups race; a drafted next revision builds what the tables add."""
 
 import asyncio
 import re
+import shutil
 from collections.abc import AsyncIterator
+from importlib.resources import files
+from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import CheckConstraint, Column, MetaData
-from sqlalchemy.dialects.postgresql import TEXT
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import CheckConstraint, Column, Connection, Index, MetaData, make_url
+from sqlalchemy.dialects.postgresql import INTEGER, TEXT
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
-from ops import migrations
+from ops import migrations, new_revision
 from ops.database_access import DATABASES
 from ops.migrations import LEGACY_TABLE, VERSION_TABLE
 from shared.database import with_database
@@ -112,3 +119,51 @@ async def test_two_setups_at_once_migrate_once(database: str) -> None:
 
     assert await _version(database) == [scripts("saga_orchestrator").get_current_head()]
     assert await differences(database, metadata("saga_orchestrator")) == []
+
+
+async def test_a_drafted_revision_builds_what_the_tables_add(
+    infra: Infrastructure, run_id: str, database: str, tmp_path: Path
+) -> None:
+    declared = MetaData()
+    for table in metadata("saga_orchestrator").tables.values():
+        table.to_metadata(declared)
+    sagas = declared.tables["sagas"]
+    sagas.append_column(Column("workflow_version", INTEGER))
+    Index("sagas_workflow_version", sagas.c.workflow, sagas.c.workflow_version)
+    head = scripts("saga_orchestrator").get_current_head()
+
+    text = await new_revision.draft(
+        infra.postgres_url, "saga_orchestrator", declared, "Sagas keep their version", prefix=f"{run_id}_"
+    )
+
+    assert text is not None and f'down_revision: str | None = "{head}"' in text
+    # Applied after a copy of the package's revisions, it leaves nothing to add.
+    location = tmp_path / "migrations"
+    shutil.copytree(Path(str(files("saga_orchestrator").joinpath("migrations"))), location)
+    (location / "versions" / "v9999_draft.py").write_text(text)
+    await _upgrade(database, location)
+    assert await differences(database, declared) == []
+
+
+async def _upgrade(url: str, location: Path) -> None:
+    engine = create_async_engine(make_url(url).set(drivername="postgresql+asyncpg"), poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_on, location)
+    finally:
+        await engine.dispose()
+
+
+def _upgrade_on(connection: Connection, location: Path) -> None:
+    alembic = Config()
+    alembic.set_main_option("script_location", str(location))
+    alembic.attributes["connection"] = connection
+    command.upgrade(alembic, "head")
+
+
+async def test_no_revision_is_drafted_where_the_revisions_build_what_the_tables_declare(
+    infra: Infrastructure, run_id: str
+) -> None:
+    declared = metadata("inventory_service")
+    drafted = await new_revision.draft(infra.postgres_url, "inventory_service", declared, "-", f"{run_id}_")
+    assert drafted is None
