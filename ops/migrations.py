@@ -5,6 +5,7 @@ which equals what those scripts made, so its rows are kept and only later revisi
 import logging
 
 from alembic import command
+from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -34,14 +35,13 @@ def _upgrade(connection: Connection, package: str) -> None:
     connection.execute(text("SELECT pg_advisory_xact_lock(7261)"))
     alembic = config(package, connection)
     if inspect(connection).has_table(LEGACY_TABLE):
-        _adopt(connection, package)
+        _adopt(connection, alembic, package)
     command.upgrade(alembic, "head")
 
 
-def _adopt(connection: Connection, package: str) -> None:
+def _adopt(connection: Connection, alembic: Config, package: str) -> None:
     """Stamps a database the old runner built at the baseline, if it ran every script the baseline
     stands for; a database it left part way is refused rather than guessed at."""
-    alembic = config(package, connection)
     baseline = ScriptDirectory.from_config(alembic).get_revision(BASELINE)
     assert baseline is not None
     applied = set(connection.scalars(text(f"SELECT name FROM {LEGACY_TABLE}")))
