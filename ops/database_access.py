@@ -13,38 +13,32 @@ import secrets
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
 from ops import registry
+from ops.migrations import VERSION_TABLE, migrate
 from shared import logs
 from shared.database import connect_when_up, with_database
 
 log = logging.getLogger(__name__)
 
 
-MIGRATIONS_TABLE = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    name text PRIMARY KEY,
-    applied_at timestamptz NOT NULL DEFAULT now()
-)
-"""
-
 # A runtime role logs in and nothing more; said in full, so a role made by hand is set straight.
 ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
 
-# What a runtime role may do in its own database: change rows and take sequence numbers. The
-# migrations' own bookkeeping is the owner's. LISTEN and NOTIFY need no grant.
+# What a runtime role may do in its own database: change rows and take sequence numbers. LISTEN and
+# NOTIFY need no grant.
 GRANTS = (
     "REVOKE ALL ON SCHEMA public FROM PUBLIC",
     "GRANT USAGE ON SCHEMA public TO {role}",
     "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
-    "REVOKE ALL ON schema_migrations FROM {role}",
 )
+# The migrations' own bookkeeping is the owner's.
+KEEP_BOOKKEEPING = f"REVOKE ALL ON {VERSION_TABLE} FROM {{role}}"
 
 
 @dataclass(frozen=True)
@@ -54,11 +48,6 @@ class Login:
     package: str
     role: str
     password: str
-
-
-def migrated_packages(package: str) -> tuple[str, ...]:
-    """The packages whose migrations make a process's database, in order: a service's inbox first."""
-    return (package,) if package == registry.ORCHESTRATOR_PACKAGE else ("shared", package)
 
 
 def password_variable(package: str) -> str:
@@ -117,6 +106,15 @@ def login_url(owner_url: str, role: str, password: str) -> str:
 
 async def set_up(owner_url: str, logins: list[Login]) -> None:
     """Creates each login's role and database, migrates it and grants the role its rows; safe to repeat."""
+    await create_logins(owner_url, logins)
+    for login in logins:
+        await migrate(with_database(owner_url, login.role), login.package)
+        await grant(owner_url, login.role, (*GRANTS, KEEP_BOOKKEEPING))
+        log.info("database %s set up for its role", login.role)
+
+
+async def create_logins(owner_url: str, logins: list[Login]) -> None:
+    """Each login's role, with its password, and its database, which only it may connect to."""
     owner = await connect_when_up(with_database(owner_url, "postgres"))
     try:
         for login in logins:
@@ -124,15 +122,16 @@ async def set_up(owner_url: str, logins: list[Login]) -> None:
             await _create_database(owner, login.role)
     finally:
         await owner.close()
-    for login in logins:
-        database = await connect_when_up(with_database(owner_url, login.role))
-        try:
-            await migrate(database, migrated_packages(login.package))
-            for grant in GRANTS:
-                await database.execute(await _format(database, grant, role=login.role))
-        finally:
-            await database.close()
-        log.info("database %s set up for its role", login.role)
+
+
+async def grant(owner_url: str, role: str, grants: tuple[str, ...]) -> None:
+    """Runs the statements in the role's database, with `{role}` its quoted name."""
+    database = await connect_when_up(with_database(owner_url, role))
+    try:
+        for sql in grants:
+            await database.execute(await _format(database, sql, role=role))
+    finally:
+        await database.close()
 
 
 async def tear_down(owner_url: str, names: list[str]) -> None:
@@ -175,26 +174,6 @@ async def _format(conn: asyncpg.Connection, sql: str, **values: str) -> str:
     )
     assert quoted is not None
     return sql.format(**dict(quoted))
-
-
-async def migrate(conn: asyncpg.Connection, packages: tuple[str, ...]) -> None:
-    """Applies each package's `migrations/NNN_*.sql` files once each, in package then name order."""
-    scripts = [
-        (f"{package}/{entry.name}", entry.read_text())
-        for package in packages
-        for entry in sorted(files(package).joinpath("migrations").iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".sql")
-    ]
-    async with conn.transaction():
-        # Two setups at once must not apply the same script twice.
-        await conn.execute("SELECT pg_advisory_xact_lock(7261)")
-        await conn.execute(MIGRATIONS_TABLE)
-        done = {row["name"] for row in await conn.fetch("SELECT name FROM schema_migrations")}
-        for name, sql in scripts:
-            if name not in done:
-                log.info("applying migration %s", name)
-                await conn.execute(sql)
-                await conn.execute("INSERT INTO schema_migrations VALUES ($1)", name)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import orjson
 from shared.batching import Batcher
 from shared.contracts import CommandMessage, Reply, command_message_id
 from shared.database import RETRY_LATER
+from shared.schema import INBOX, names, typed
 from shared.worker.handlers import BoundHandler, Outcome
 
 log = logging.getLogger(__name__)
@@ -17,11 +18,12 @@ log = logging.getLogger(__name__)
 # What a command that raised answers: the details are for the log, not for the saga's history.
 FAILED = Outcome(success=False, code="internal_error", error="the service could not apply the command")
 
-RECORD = """
-INSERT INTO inbox (message_id, saga_id, command, reply, content)
-SELECT r.message_id, r.saga_id, r.command, r.reply, r.content
-FROM jsonb_to_recordset($1::jsonb)
-    AS r(message_id uuid, saga_id uuid, command text, reply jsonb, content text)
+# Every column of the inbox but the time it has a default for.
+_RECORDED = names(INBOX, "received_at")
+RECORD = f"""
+INSERT INTO inbox ({", ".join(_RECORDED)})
+SELECT {", ".join(f"r.{name}" for name in _RECORDED)}
+FROM jsonb_to_recordset($1::jsonb) AS r({typed(INBOX, *_RECORDED)})
 ON CONFLICT (message_id) DO NOTHING
 """
 

@@ -12,7 +12,6 @@ import pytest
 
 from ops import broker_access, namespace, registry
 from ops.bench.ceiling import SagaCost
-from ops.database_access import migrated_packages
 from ops.system import SystemConfig
 from saga_orchestrator import workflows
 from saga_orchestrator.engine.definition import Action, Step, Workflow
@@ -120,7 +119,6 @@ def test_a_service_added_to_a_workflow_gets_its_database_role_and_queues(
     config = _config(tmp_path)
     logins = {login.package: login for login in config.database_logins()}
     assert logins["fake_service"].role == "n1_fake_service"
-    assert migrated_packages("fake_service") == ("shared", "fake_service")
     assert topology.command_queue(fake_service, "n1_.") in namespace.queues(config)
 
 

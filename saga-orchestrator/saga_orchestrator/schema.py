@@ -1,0 +1,66 @@
+"""The orchestrator's database, declared once: the sagas, their history, and the commands waiting to
+be published (the transactional outbox). Alembic's revisions in `migrations/` build it; a test checks
+that they agree with this declaration."""
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, MetaData, Table, func
+from sqlalchemy.dialects.postgresql import BOOLEAN, INTEGER, JSONB, TEXT, TIMESTAMP, UUID
+
+metadata = MetaData()
+
+sagas = Table(
+    "sagas",
+    metadata,
+    Column("saga_id", UUID, primary_key=True),
+    Column("workflow", TEXT, nullable=False),
+    Column("saga_key", TEXT, nullable=False, unique=True),
+    Column("input", JSONB, nullable=False),
+    Column("status", TEXT, nullable=False),
+    Column("phase", TEXT, nullable=False),
+    Column("progress", TEXT, nullable=False),
+    Column("step", INTEGER, nullable=False),
+    Column("attempt", INTEGER, nullable=False),
+    Column("awaiting", TEXT, nullable=False),
+    Column("wake_at", TIMESTAMP(timezone=True)),
+    Column("outcome", TEXT),
+    Column("failed_step", TEXT),
+    Column("error", TEXT),
+    Column("last_error", TEXT),
+    Column("version", INTEGER, nullable=False),
+    Column("created_at", TIMESTAMP(timezone=True), nullable=False),
+    Column("updated_at", TIMESTAMP(timezone=True), nullable=False),
+    Column("finished_at", TIMESTAMP(timezone=True)),
+    # Who started the saga, which alone of the clients may see and cancel it (NULL: started before
+    # API keys, seen by operators only).
+    Column("owner", TEXT),
+)
+Index("sagas_wake_at", sagas.c.wake_at, postgresql_where=sagas.c.wake_at.is_not(None))
+Index("sagas_created_at", sagas.c.created_at.desc())
+Index("sagas_status_created_at", sagas.c.status, sagas.c.created_at.desc())
+
+saga_events = Table(
+    "saga_events",
+    metadata,
+    Column("saga_id", UUID, ForeignKey(sagas.c.saga_id), primary_key=True),
+    Column("seq", INTEGER, primary_key=True),
+    Column("at", TIMESTAMP(timezone=True), nullable=False),
+    Column("type", TEXT, nullable=False),
+    Column("state", TEXT),
+    Column("step", TEXT),
+    Column("service", TEXT),
+    Column("command", TEXT),
+    Column("attempt", INTEGER),
+    Column("success", BOOLEAN),
+    Column("result", JSONB),
+    Column("error", TEXT),
+    Column("actor", TEXT),  # who asked for a cancel or a retry
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("queue", TEXT, nullable=False),
+    Column("message_id", UUID, nullable=False),
+    Column("body", JSONB, nullable=False),
+    Column("created_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+)
