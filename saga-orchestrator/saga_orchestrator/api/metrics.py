@@ -1,0 +1,38 @@
+"""`GET /metrics` for Prometheus: this replica's counters, and the database's gauges read at scrape time.
+
+The gauges (`saga_in_flight`, `saga_outbox_pending`, `saga_outbox_oldest_age_seconds`) describe
+the shared database, not the replica: every replica reports the same value, so aggregate them with
+`max`, never `sum`. Everything else counts what this replica did: `sum` adds the replicas up.
+Open to anyone, like the health checks: it holds counts, no saga's data.
+"""
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+
+from saga_orchestrator.api.deps import PoolDep
+from saga_orchestrator.engine.state import Phase
+from saga_orchestrator.persistence import gauges
+from saga_orchestrator.workflows import WORKFLOWS
+
+IN_FLIGHT = Gauge(
+    "saga_in_flight", "Sagas not finished, from the database (same on every replica)", ["workflow", "phase"]
+)
+OUTBOX_PENDING = Gauge("saga_outbox_pending", "Commands committed, not yet published (from the database)")
+OUTBOX_OLDEST_AGE = Gauge(
+    "saga_outbox_oldest_age_seconds", "Age of the oldest unpublished command (from the database)"
+)
+# A saga is in flight until it is done; a parked one waits for an operator.
+PHASES = (Phase.FORWARD, Phase.COMPENSATING, Phase.PARKED)
+
+router = APIRouter()
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(pool: PoolDep) -> Response:
+    backlog = await gauges.read(pool)
+    for workflow in WORKFLOWS:
+        for phase in PHASES:
+            IN_FLIGHT.labels(workflow, phase.lower()).set(backlog.in_flight.get((workflow, phase), 0))
+    OUTBOX_PENDING.set(backlog.outbox_pending)
+    OUTBOX_OLDEST_AGE.set(backlog.outbox_oldest_age_seconds)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
