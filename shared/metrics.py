@@ -7,9 +7,29 @@ The process metrics (CPU, memory, open files, GC) come with prometheus-client's 
 
 import re
 from threading import Thread
+from typing import Generic, TypeVar
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client.metrics import MetricWrapperBase
+
+M = TypeVar("M", bound=MetricWrapperBase)
+
+
+class Children(Generic[M]):
+    """A labelled metric's children by their label values, from a plain dict: on the hot path,
+    `labels()` costs a lock and a check of every value each time."""
+
+    def __init__(self, metric: M) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
+
 
 # Short work, from a lone indexed write to a batch behind a commit: milliseconds to seconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -20,6 +40,7 @@ DEAD_LETTERS = Counter(
 COMMANDS = Counter(
     "saga_commands", "Commands a service took, by what became of them", ["service", "command", "outcome"]
 )
+COMMANDS_BY = Children(COMMANDS)
 INBOX_DUPLICATES = Counter(
     "saga_inbox_duplicates",
     "Commands the inbox had answered before: the stored reply, no effect",
@@ -31,6 +52,7 @@ COMMAND_HANDLE_SECONDS = Histogram(
     ["service", "command"],
     buckets=LATENCY_BUCKETS,
 )
+COMMAND_HANDLE_SECONDS_BY = Children(COMMAND_HANDLE_SECONDS)
 
 # What a service did with a command: answered (`success` or `failure`, a rule's refusal), refused
 # unseen past its deadline (`expired`), dead-lettered (`rejected`), or put back (`requeued`).

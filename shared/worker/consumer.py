@@ -10,7 +10,6 @@ from typing import Any
 
 import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
-from prometheus_client import Histogram
 from pydantic import ValidationError
 
 from shared import access, logs, metrics
@@ -45,7 +44,6 @@ class CommandConsumer:
     ) -> None:
         self._service = service
         self._inbox = Inbox(pool, service)
-        self._handle_seconds_of: dict[str, Histogram] = {}
         self._publisher = publisher
         self._handlers = handlers
         self._settings = settings
@@ -76,8 +74,10 @@ class CommandConsumer:
             return f"unknown command {exc}" if isinstance(exc, KeyError) else str(exc)
         started = time.perf_counter()
         outcome, counted_as = await self._handle(message, command, handler.bind(payload))
-        metrics.COMMANDS.labels(self._service, command.command, counted_as).inc()
-        self._handle_seconds(command.command).observe(time.perf_counter() - started)
+        metrics.COMMANDS_BY(self._service, command.command, counted_as).inc()
+        metrics.COMMAND_HANDLE_SECONDS_BY(self._service, command.command).observe(
+            time.perf_counter() - started
+        )
         return outcome
 
     async def _handle(
@@ -117,14 +117,6 @@ class CommandConsumer:
             )
             return not_sent, metrics.REQUEUED
         return None, metrics.SUCCESS if reply.success else metrics.FAILURE
-
-    def _handle_seconds(self, command: str) -> Histogram:
-        """The command's histogram child, looked up once: `labels()` takes a lock each time."""
-        if (child := self._handle_seconds_of.get(command)) is None:
-            child = self._handle_seconds_of[command] = metrics.COMMAND_HANDLE_SECONDS.labels(
-                self._service, command
-            )
-        return child
 
     def _refuses(self, command: CommandMessage) -> bool:
         """A command past its deadline is refused unseen: the orchestrator has given up on it."""

@@ -11,7 +11,7 @@ from prometheus_client import Counter, Histogram
 
 from saga_orchestrator.engine.definition import TERMINAL
 from saga_orchestrator.engine.state import Decision, Phase, RecordType, Saga
-from shared.metrics import LATENCY_BUCKETS
+from shared.metrics import LATENCY_BUCKETS, Children
 
 STARTED = Counter("saga_started", "Sagas started", ["workflow"])
 FINISHED = Counter("saga_finished", "Sagas that reached a terminal status", ["workflow", "status"])
@@ -30,6 +30,8 @@ STEP_DURATION = Histogram(
 STEP_RETRIES = Counter(
     "saga_step_retries", "Commands sent again after a failure or timeout", ["workflow", "step"]
 )
+
+STEP_DURATION_BY, STEP_RETRIES_BY = Children(STEP_DURATION), Children(STEP_RETRIES)
 
 FORWARD, COMPENSATION = "forward", "compensation"
 SUCCESS, FAILURE, TIMEOUT = "success", "failure", "timeout"
@@ -51,9 +53,9 @@ def observe(
             sent = before.wake_at - timedelta(seconds=timeout)
             kind = FORWARD if before.phase is Phase.FORWARD else COMPENSATION
             outcome = TIMEOUT if record.type is RecordType.TIMEOUT else SUCCESS if record.success else FAILURE
-            STEP_DURATION.labels(workflow, record.step, kind, outcome).observe((now - sent).total_seconds())
+            STEP_DURATION_BY(workflow, record.step or "", kind, outcome).observe((now - sent).total_seconds())
         elif record.type is RecordType.COMMAND and (record.attempt or 0) > 1:
-            STEP_RETRIES.labels(workflow, record.step).inc()
+            STEP_RETRIES_BY(workflow, record.step or "").inc()
         elif record.type is RecordType.STATE and record.state in TERMINAL:
             FINISHED.labels(workflow, record.state).inc()
             if started_at is not None:
