@@ -12,6 +12,9 @@ from ops import broker_access, database_access, registry
 from ops.system import ORCHESTRATOR, System, SystemConfig
 from saga_orchestrator import settings as orchestrator
 
+# The workers' /metrics: order-service on this port, payment, inventory and shipping on the next three.
+METRICS_PORT = 9100
+
 
 class LogFollower:
     """Prints every log's lines as they come, prefixed by its service, like `docker compose logs -f`."""
@@ -52,7 +55,7 @@ def main() -> None:
     keys = orchestrator.from_environment().keys
     # The broker's vhost, users and queues first: the services may use them, not create them.
     broker = asyncio.run(broker_access.set_up_local(registry.services()))
-    system = System(SystemConfig(orchestrators=args.orchestrators, broker=broker))
+    system = System(SystemConfig(orchestrators=args.orchestrators, broker=broker, metrics_port=METRICS_PORT))
     for service in system.config.services:
         system.log_path(service).unlink(missing_ok=True)
     logs = LogFollower([system.log_path(s) for s in system.config.services])

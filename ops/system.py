@@ -2,6 +2,7 @@
 started as `python -m <package>`, killed and restarted by PID."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,8 @@ from ops import database_access, registry
 from ops.broker_access import CORRELATION_VARIABLE, BrokerAccess
 from shared import access
 
+# A worker's "ready" line, in the human format or as the message of a JSON line (LOG_FORMAT=json).
+READY = re.compile(rb'[ "]ready: ')
 ORCHESTRATOR = registry.ORCHESTRATOR
 
 
@@ -60,6 +63,9 @@ class SystemConfig:
     namespace: str = ""  # prefixes databases and queues, so a test run stays apart
     orchestrators: int = 1
     http_port: int = 3000
+    # The first of four consecutive ports, one per worker's /metrics listener; None serves none.
+    # (An orchestrator serves /metrics on its HTTP port.)
+    metrics_port: int | None = None
     log_dir: Path = Path(".run/logs")
     database_passwords: Path = Path(".run/database-passwords.env")  # written on first use
     env: dict[str, str] = field(default_factory=dict)  # for every process
@@ -88,6 +94,14 @@ class SystemConfig:
     def port(self, service: str) -> int:
         replica = int(service.rsplit("-", 1)[1]) - 1 if service[-1].isdigit() else 0
         return self.http_port + replica
+
+    def metrics_url(self, service: str) -> str:
+        """Where Prometheus scrapes the process."""
+        if service.startswith(ORCHESTRATOR):
+            return f"http://127.0.0.1:{self.port(service)}/metrics"
+        if self.metrics_port is None:
+            raise RuntimeError("the workers serve no metrics: no metrics_port")
+        return f"http://127.0.0.1:{self.metrics_port + registry.workers().index(service)}/metrics"
 
     @property
     def queue_prefix(self) -> str:
@@ -120,6 +134,8 @@ class SystemConfig:
             "HTTP_PORT": str(self.port(service)),
             **self.env,
         }
+        if service in registry.workers() and self.metrics_port is not None:
+            env["METRICS_PORT"] = str(self.metrics_port + registry.workers().index(service))
         if service.startswith(ORCHESTRATOR):
             env["REPLICA"] = service  # a restarted replica takes up its own reply queue again
             env[CORRELATION_VARIABLE] = self.access.correlation_secret  # the services never see it
@@ -211,4 +227,4 @@ class System:
                 return False
         with self.log_path(service).open("rb") as log:
             log.seek(since)
-            return b" ready: " in log.read()
+            return READY.search(log.read()) is not None

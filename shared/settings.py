@@ -1,6 +1,6 @@
 """Settings every process shares, read from the environment with defaults that work on a local machine."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +20,11 @@ class ProcessSettings(BaseSettings):
     prefetch: int = Field(default=64, ge=1)
     db_pool_size: int = Field(default=8, ge=1)
     log_level: str = "INFO"
+    log_format: Literal["human", "json"] = Field(default="human", description="json: one object a line")
+    metrics_host: str = Field(default="127.0.0.1", description="a worker's /metrics listener's address")
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="a worker serves /metrics on it; unset, it serves none"
+    )
 
     def startup(self) -> "Setup | None":
         """What the worker does once its pool is open, before it consumes: nothing, unless the

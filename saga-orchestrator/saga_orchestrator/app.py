@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from saga_orchestrator.api import errors
+from saga_orchestrator.api import errors, metrics
 from saga_orchestrator.api.deps import Resources
 from saga_orchestrator.api.routes import health, router
 from saga_orchestrator.api.schemas import MAX_BODY_BYTES
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        logs.configure("saga_orchestrator", settings.log_level)
+        logs.configure("saga_orchestrator", settings.log_level, settings.log_format)
         log = logs.lifecycle("saga_orchestrator")
         pool = await database.open_pool(settings.database_url, settings.db_pool_size)
         connection = await broker.connect(settings.amqp_url)
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.api_keys = settings.keys
     app.include_router(router)
     app.include_router(health)
+    app.include_router(metrics.router)
     errors.install(app)
     return app
 

@@ -2,14 +2,17 @@
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
 import orjson
 
+from shared import logs
 from shared.batching import Batcher
 from shared.contracts import CommandMessage, Reply, command_message_id
 from shared.database import RETRY_LATER
+from shared.metrics import INBOX_DUPLICATES
 from shared.schema import INBOX, names, typed
 from shared.worker.handlers import BoundHandler, Outcome
 
@@ -43,8 +46,9 @@ class Inbox:
     which sorts them out: so a batch changes how many commits there are, never an outcome.
     """
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, service: str = "") -> None:
         self._pool = pool
+        self._duplicate = INBOX_DUPLICATES.labels(service).inc
         self._batcher: Batcher[Work, Reply] = Batcher(self._execute_many, key=lambda w: w.command.message_id)
 
     async def execute(self, command: CommandMessage, handler: BoundHandler) -> Reply:
@@ -64,7 +68,7 @@ class Inbox:
 
     async def _alone(self, work: Work) -> Reply | Exception:
         try:
-            return await execute(self._pool, work.command, work.handler)
+            return await execute(self._pool, work.command, work.handler, self._duplicate)
         except RETRY_LATER as exc:
             return exc
         except Refused as exc:
@@ -97,7 +101,12 @@ def content_digest(command: CommandMessage) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-async def execute(pool: asyncpg.Pool, command: CommandMessage, handler: BoundHandler) -> Reply:
+async def execute(
+    pool: asyncpg.Pool,
+    command: CommandMessage,
+    handler: BoundHandler,
+    on_duplicate: Callable[[], None] = lambda: None,
+) -> Reply:
     """Applies the command once; a command seen before gets the reply it got the first time.
 
     The handler runs first and the inbox row goes in last, in the same transaction: a command
@@ -122,11 +131,13 @@ async def execute(pool: asyncpg.Pool, command: CommandMessage, handler: BoundHan
                 raise Refused(
                     f"message id {command.message_id} was taken before with other content"
                 ) from None
+            on_duplicate()
             return Reply.model_validate(stored["reply"])
         except RETRY_LATER:
             raise
         except Exception:
-            log.exception("saga=%s step=%s failed", command.saga_id, command.step_id)
+            where = logs.fields(command.saga_id, command.step_id)
+            log.exception("saga=%s step=%s failed", command.saga_id, command.step_id, extra=where)
             return _reply(command, FAILED)
 
 

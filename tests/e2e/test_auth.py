@@ -84,13 +84,14 @@ async def test_a_missing_or_unknown_key_is_refused_with_401(
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-async def test_health_checks_and_docs_need_no_key_and_openapi_declares_the_scheme(
+async def test_health_checks_metrics_and_docs_need_no_key_and_openapi_declares_the_scheme(
     callers: dict[str, SagaApi],
 ) -> None:
     nobody = callers["nobody"].http
     assert (await nobody.get("/healthz")).status_code == 200
     assert (await nobody.get("/readyz")).json() == {"status": "ready"}
     assert (await nobody.get("/docs")).status_code == 200
+    assert (await nobody.get("/metrics")).status_code == 200  # counts for Prometheus, no saga's data
     spec = (await nobody.get("/openapi.json")).json()
 
     schemes = spec["components"]["securitySchemes"]

@@ -5,6 +5,7 @@ from uuid import UUID
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from shared.contracts import CommandMessage
 from shared.worker.handlers import BoundHandler, Outcome
@@ -76,3 +77,17 @@ async def test_commands_arriving_together_share_transactions(db: ServiceDatabase
         [message.saga_id for message, _ in charges],
     )
     assert transactions < len(charges)
+
+
+async def test_each_command_the_inbox_answered_before_is_counted_once_as_a_duplicate(
+    db: ServiceDatabase,
+) -> None:
+    service = random_ref("svc")
+    inbox = Inbox(db.pool, service)
+    (first, first_handler), (second, second_handler) = [await _charge(db) for _ in range(2)]
+    await inbox.execute(first, first_handler)
+
+    await inbox.execute(first, first_handler)
+    await asyncio.gather(inbox.execute(first, first_handler), inbox.execute(second, second_handler))
+
+    assert REGISTRY.get_sample_value("saga_inbox_duplicates_total", {"service": service}) == 2

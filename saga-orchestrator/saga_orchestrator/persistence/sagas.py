@@ -89,7 +89,7 @@ settled AS (
 
 SELECT = """
 SELECT saga_id, workflow, input, phase, progress, step, attempt, awaiting, wake_at, outcome,
-       failed_step, error, last_error, version
+       failed_step, error, last_error, version, created_at
 FROM sagas
 """
 
@@ -98,6 +98,7 @@ FROM sagas
 class StoredSaga:
     saga: Saga
     version: int  # the number of history records, which every decision adds to
+    started_at: datetime | None = None  # when the saga was created, for its duration
 
 
 @dataclass(frozen=True)
@@ -233,4 +234,4 @@ def _stored(row: asyncpg.Record) -> StoredSaga:
         error=row["error"],
         last_error=row["last_error"],
     )
-    return StoredSaga(saga, row["version"])
+    return StoredSaga(saga, row["version"], row["created_at"])

@@ -16,9 +16,11 @@ from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.engine.state import Decision, Saga
 from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
+from saga_orchestrator.runtime import metrics
 from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.recent import RecentSagas
+from shared import logs
 from shared.batching import Batcher
 from shared.contracts import CommandMessage, command_message_id
 from shared.topology import command_queue
@@ -82,7 +84,8 @@ class SagaRunner:
         outbox_ids = await self._inserts.submit(NewSaga(key, decision, messages, now, owner))
         if outbox_ids is None:
             return None
-        self._recent.remember(sagas.StoredSaga(decision.saga, len(decision.records)))
+        self._recent.remember(sagas.StoredSaga(decision.saga, len(decision.records), now))
+        metrics.started(workflow)
         self._log(decision, STARTED)
         await self._publisher.publish(messages, outbox_ids)
         return decision.saga.saga_id
@@ -100,7 +103,8 @@ class SagaRunner:
             if stored is None:
                 stored, trusted = await self._load(saga_id), True
             now = datetime.now(UTC)
-            decision = decide(self._engines[stored.saga.workflow], stored.saga, now)
+            engine = self._engines[stored.saga.workflow]
+            decision = decide(engine, stored.saga, now)
             if decision is None and trusted:
                 return Applied(stored.saga, changed=False)
             if decision is not None:
@@ -108,8 +112,12 @@ class SagaRunner:
                 outbox_ids = await self._updates.submit(Change(stored, decision, messages, now))
                 if outbox_ids is not None:
                     self._recent.remember(
-                        sagas.StoredSaga(decision.saga, stored.version + len(decision.records))
+                        sagas.StoredSaga(
+                            decision.saga, stored.version + len(decision.records), stored.started_at
+                        )
                     )
+                    timeout = engine.policy.step_timeout
+                    metrics.observe(stored.saga, decision, now, stored.started_at, timeout)
                     self._log(decision, stored.saga.status)
                     await self._publisher.publish(messages, outbox_ids)
                     return Applied(decision.saga, changed=True)
@@ -161,6 +169,9 @@ class SagaRunner:
         """One line per history record, each with the state the saga was in at that point."""
         if not log.isEnabledFor(logging.INFO):
             return
+        saga = decision.saga
+        key = self._engines[saga.workflow].workflow.key
+        named = {key: saga.input.get(key)}
         for record in decision.records:
             state = record.state or state
             log.info(
@@ -172,4 +183,5 @@ class SagaRunner:
                 f" command={record.command}#{record.attempt}" if record.command else "",
                 "" if record.success is None else f" success={record.success}",
                 f" error={record.error!r}" if record.error else "",
+                extra=logs.fields(saga.saga_id, record.step, **named),
             )
