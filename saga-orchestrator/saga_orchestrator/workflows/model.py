@@ -56,6 +56,8 @@ class WorkflowFile(Strict):
     def _fields_are_declared(self) -> Self:
         if self.key not in self.input:
             raise ValueError(f"the key {self.key!r} is not an input field")
+        if self.input[self.key] != "identifier":  # it is a URL's path segment and a saga's name
+            raise ValueError(f"the key {self.key!r} must be an identifier")
         for step in self.steps:
             if undeclared := [f for f in step.carries if f not in self.input]:
                 raise ValueError(f"step {step.action.command} carries undeclared input {undeclared}")
