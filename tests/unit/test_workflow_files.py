@@ -126,7 +126,7 @@ def test_two_files_defining_one_workflow_are_refused(tmp_path: Path) -> None:
     _write(tmp_path, _order())
     copy = _write(tmp_path, {**_order(), "version": 2}, "second.yaml")
 
-    with pytest.raises(InvalidWorkflow, match="workflow 'order' is defined in order.yaml too") as refused:
+    with pytest.raises(InvalidWorkflow, match=r"workflow 'order' is defined in order\.yaml too") as refused:
         load(tmp_path)
 
     assert str(refused.value).startswith(str(copy))
