@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ async def test_sagas_running_on_v1_finish_on_v1_while_new_ones_follow_v2(
         for order_id in held:
             assert (await api.start(order(order_id))).status_code == 202
         for order_id in held:
-            await eventually(lambda o=order_id: api.status(o), lambda s: s["status"] == "STOCK_RESERVED")
+            await eventually(partial(api.status, order_id), lambda s: s["status"] == "STOCK_RESERVED")
 
         system.restart(ORCHESTRATOR, env={"WORKFLOWS_DIR": str(v2)})
         after = random_ref("order")
