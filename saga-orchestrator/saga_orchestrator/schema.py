@@ -2,7 +2,7 @@
 be published (the transactional outbox). Alembic's revisions in `migrations/` build it; a test checks
 that they agree with this declaration."""
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, MetaData, Table, func
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, MetaData, Table, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import BOOLEAN, INTEGER, JSONB, TEXT, TIMESTAMP, UUID
 
 metadata = MetaData()
@@ -12,7 +12,10 @@ sagas = Table(
     metadata,
     Column("saga_id", UUID, primary_key=True),
     Column("workflow", TEXT, nullable=False),
-    Column("saga_key", TEXT, nullable=False, unique=True),
+    # The workflow version the saga started on and runs on to its end (the sagas from before
+    # versions ran on 1).
+    Column("workflow_version", INTEGER, nullable=False, server_default=text("1")),
+    Column("saga_key", TEXT, nullable=False),
     Column("input", JSONB, nullable=False),
     Column("status", TEXT, nullable=False),
     Column("phase", TEXT, nullable=False),
@@ -32,6 +35,8 @@ sagas = Table(
     # Who started the saga, which alone of the clients may see and cancel it (NULL: started before
     # API keys, seen by operators only).
     Column("owner", TEXT),
+    # A key names a saga within its workflow: another workflow may use the same key.
+    UniqueConstraint("workflow", "saga_key", name="sagas_workflow_saga_key_key"),
 )
 Index("sagas_wake_at", sagas.c.wake_at, postgresql_where=sagas.c.wake_at.is_not(None))
 Index("sagas_created_at", sagas.c.created_at.desc())
@@ -63,4 +68,17 @@ outbox = Table(
     Column("message_id", UUID, nullable=False),
     Column("body", JSONB, nullable=False),
     Column("created_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Each workflow version's definition, stored once under its content hash, so that sagas on a version
+# no longer deployed can still be finished.
+workflow_definitions = Table(
+    "workflow_definitions",
+    metadata,
+    Column("digest", TEXT, primary_key=True),
+    Column("workflow", TEXT, nullable=False),
+    Column("version", INTEGER, nullable=False),
+    Column("definition", JSONB, nullable=False),
+    Column("stored_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("workflow", "version"),
 )

@@ -1,11 +1,17 @@
 """Upgrading databases the runner before Alembic built: sagas started on that schema, still waiting
-for their first service when the system stops, finish once the setup step has migrated the databases
-and the system is back."""
+for their first service when the system stopped, finish once the setup step has migrated the
+databases and the system is back.
+
+The sagas are the rows the orchestrator of that schema wrote for a saga whose first command is out
+and whose deadline has passed: today's orchestrator needs the newer schema to run at all."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from uuid import uuid4
 
+import asyncpg
 import pytest
 
 from ops import database_access, namespace
@@ -50,16 +56,37 @@ async def old_system(
         await namespace.remove(config)
 
 
+# A saga as the old orchestrator left it: started, its first command sent and overdue.
+OLD_SAGA = """
+INSERT INTO sagas (saga_id, workflow, saga_key, input, status, phase, progress, step, attempt,
+                   awaiting, wake_at, version, created_at, updated_at, owner)
+VALUES ($1, 'order', $2, $3::jsonb, 'STARTED', 'FORWARD', 'STARTED', 0, 1, 'REPLY',
+        now() - interval '1 second', 2, now(), now(), 'anonymous')
+"""
+OLD_HISTORY = """
+INSERT INTO saga_events (saga_id, seq, at, type, state, step, service, command, attempt)
+VALUES ($1, 1, now(), 'STATE', 'STARTED', NULL, NULL, NULL, NULL),
+       ($1, 2, now(), 'COMMAND', NULL, 'createOrder', 'order', 'createOrder', 1)
+"""
+
+
+async def _start_as_before(url: str, order_id: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            saga_id = uuid4()
+            body = {**order(order_id), "amount": "100.00"}
+            await conn.execute(OLD_SAGA, saga_id, order_id, json.dumps(body))
+            await conn.execute(OLD_HISTORY, saga_id)
+    finally:
+        await conn.close()
+
+
 async def test_sagas_started_on_the_old_schema_finish_after_the_upgrade(old_system: System) -> None:
     config = old_system.config
     order_ids = [random_ref("order") for _ in range(5)]
-    old_system.start(ORCHESTRATOR)  # no service answers: every saga waits at its first step
-    await asyncio.to_thread(old_system.wait_ready, [ORCHESTRATOR], 60)
-    async with SagaApi(old_system.url()) as api:
-        for order_id in order_ids:
-            assert (await api.start(order(order_id))).status_code == 202
-        assert {(await api.status(o))["status"] for o in order_ids} == {"STARTED"}
-    old_system.stop_all()
+    for order_id in order_ids:
+        await _start_as_before(config.database_url(ORCHESTRATOR), order_id)
 
     await database_access.set_up(config.postgres_url, config.database_logins())
     await asyncio.to_thread(old_system.start_all)

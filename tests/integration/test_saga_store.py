@@ -18,14 +18,14 @@ from saga_orchestrator.engine.machine import Engine, ReplyArrived
 from saga_orchestrator.engine.state import Decision
 from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
-from saga_orchestrator.workflows.order import ORDER_WORKFLOW
+from saga_orchestrator.workflows import WORKFLOWS
 from shared import database
 from shared.batching import Batcher
 from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.integration
 
-ENGINE = Engine(ORDER_WORKFLOW, RetryPolicy())
+ENGINE = Engine(WORKFLOWS["order"], RetryPolicy())
 INPUT = {"orderId": "o-1", "productId": "p-1", "quantity": 1, "amount": 10.0}
 
 

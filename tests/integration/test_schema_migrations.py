@@ -127,12 +127,12 @@ async def test_a_drafted_revision_builds_what_the_tables_add(
     for table in metadata("saga_orchestrator").tables.values():
         table.to_metadata(declared)
     sagas = declared.tables["sagas"]
-    sagas.append_column(Column("workflow_version", INTEGER))
-    Index("sagas_workflow_version", sagas.c.workflow, sagas.c.workflow_version)
+    sagas.append_column(Column("priority", INTEGER))
+    Index("sagas_workflow_priority", sagas.c.workflow, sagas.c.priority)
     head = scripts("saga_orchestrator").get_current_head()
 
     text = await new_revision.draft(
-        infra.postgres_url, "saga_orchestrator", declared, "Sagas keep their version", prefix=f"{run_id}_"
+        infra.postgres_url, "saga_orchestrator", declared, "Sagas get a priority", prefix=f"{run_id}_"
     )
 
     assert text is not None and f'down_revision: str | None = "{head}"' in text

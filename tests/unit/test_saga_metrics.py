@@ -11,7 +11,7 @@ from saga_orchestrator.engine.definition import RetryPolicy
 from saga_orchestrator.engine.machine import Engine, ReplyArrived
 from saga_orchestrator.engine.state import Decision, Saga
 from saga_orchestrator.runtime import metrics
-from saga_orchestrator.workflows.order import ORDER_WORKFLOW
+from saga_orchestrator.workflows import WORKFLOWS
 from shared.metrics import reason_label
 
 pytestmark = pytest.mark.unit
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.unit
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TIMEOUT = 5.0
 INPUT = {"orderId": "o-1", "productId": "item-001", "quantity": 1, "amount": "10"}
+ORDER_WORKFLOW = WORKFLOWS["order"]
 ENGINE = Engine(ORDER_WORKFLOW, RetryPolicy(step_timeout=TIMEOUT, backoff_base=1))
 
 

@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_lat
 from saga_orchestrator.api.deps import PoolDep
 from saga_orchestrator.engine.state import Phase
 from saga_orchestrator.persistence import gauges
-from saga_orchestrator.workflows import WORKFLOWS
+from saga_orchestrator import workflows
 
 IN_FLIGHT = Gauge(
     "saga_in_flight", "Sagas not finished, from the database (same on every replica)", ["workflow", "phase"]
@@ -48,7 +48,7 @@ class _DatabaseGauges:
                 return
             backlog = await gauges.read(pool)
             self._read_at = time.monotonic()
-            for workflow in WORKFLOWS:
+            for workflow in workflows.current():
                 for phase in PHASES:
                     in_flight = backlog.in_flight.get((workflow, phase), 0)
                     IN_FLIGHT.labels(workflow, phase.lower()).set(in_flight)

@@ -5,23 +5,15 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Path, Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from shared.contracts import CENTS, IDENTIFIER_PATTERN, MAX_AMOUNT, Amount, Identifier, Quantity
+from saga_orchestrator.workflows.inputs import AmountInput, QuantityInput
+from shared.contracts import IDENTIFIER_PATTERN, Identifier
 
 # A start is a few hundred bytes; a body this large is a mistake or an attack.
 MAX_BODY_BYTES = 64 * 1024
 
-
-def _json_number(value: Any) -> Any:
-    """A number only: the request is strict about types, but 2.0 is an integer in JSON."""
-    if isinstance(value, str | bool):
-        raise ValueError("Input should be a number")
-    return value
-
-
-JsonNumber = BeforeValidator(_json_number)
 
 OrderId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="the order's id")]
 StatusFilter = Annotated[
@@ -42,22 +34,8 @@ class StartSaga(Body):
 
     order_id: Identifier = Field(examples=["order-123"])
     product_id: Identifier = Field(examples=["item-001"])
-    quantity: Annotated[Quantity, JsonNumber, Field(strict=False, examples=[2])]
-    # A JSON number, read exactly (the body is parsed with decimals, not floats), kept in cents.
-    amount: Annotated[
-        Amount,
-        JsonNumber,
-        Field(strict=False),
-        WithJsonSchema(
-            {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "maximum": int(MAX_AMOUNT),
-                "multipleOf": float(CENTS),
-                "examples": [1000],
-            }
-        ),
-    ]
+    quantity: QuantityInput
+    amount: AmountInput
 
 
 class SagaStarted(Body):
@@ -66,9 +44,10 @@ class SagaStarted(Body):
     status: str
 
 
-class SagaStatus(Body):
+class SagaState(Body):
+    """What a saga is doing, whichever its workflow."""
+
     saga_id: UUID
-    order_id: str
     status: str
     phase: Literal["FORWARD", "COMPENSATING", "PARKED", "DONE"]
     current_step: str | None = Field(description="the step whose command is out, while running")
@@ -81,6 +60,10 @@ class SagaStatus(Body):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None = None
+
+
+class SagaStatus(SagaState):
+    order_id: str
 
 
 class HistoryEvent(Body):

@@ -6,14 +6,16 @@ from uuid import UUID
 import asyncpg
 
 STATUS_COLUMNS = """
-SELECT saga_id, saga_key AS order_id, status, phase, input, attempt, last_error, failed_step,
-       error, created_at, updated_at, finished_at, workflow, step, owner
+SELECT saga_id, saga_key, status, phase, input, attempt, last_error, failed_step,
+       error, created_at, updated_at, finished_at, workflow, workflow_version, step, owner
 FROM sagas
 """
 
 
-async def by_key(pool: asyncpg.Pool, key: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await pool.fetchrow(STATUS_COLUMNS + "WHERE saga_key = $1", key)
+async def by_key(pool: asyncpg.Pool, workflow: str, key: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await pool.fetchrow(
+        STATUS_COLUMNS + "WHERE workflow = $1 AND saga_key = $2", workflow, key
+    )
     return row
 
 

@@ -42,24 +42,24 @@ SELECT ARRAY(SELECT saga_id FROM saga) AS written,
        ARRAY(SELECT message_id FROM sent ORDER BY id) AS message_ids
 """
 
-# Tells every replica's listeners that a saga finished or parked, by key and with the status it
-# settled in; delivered on commit.
+# Tells every replica's listeners that a saga finished or parked, by workflow and key and with the
+# status it settled in; delivered on commit.
 SETTLED_CHANNEL = "saga_settled"
 
 # What a new saga's row and a decision's change bring, typed as the table's columns.
 _STATE = ("saga_id", "status", "phase", "progress", "step", "attempt", "awaiting", "wake_at")
-_NEW = typed(sagas, *_STATE, "saga_key", "workflow", "input", "version", "owner")
+_NEW = typed(sagas, *_STATE, "saga_key", "workflow", "workflow_version", "input", "version", "owner")
 _CHANGED = typed(sagas, *_STATE, "outcome", "failed_step", "error", "last_error", "version")
 
 INSERT = (
     f"""
 WITH saga AS (
-    INSERT INTO sagas (saga_id, saga_key, workflow, input, status, phase, progress, step, attempt,
-                       awaiting, wake_at, version, created_at, updated_at, owner)
-    SELECT n.saga_id, n.saga_key, n.workflow, n.input, n.status, n.phase, n.progress, n.step,
-           n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at, n.owner
+    INSERT INTO sagas (saga_id, saga_key, workflow, workflow_version, input, status, phase, progress,
+                       step, attempt, awaiting, wake_at, version, created_at, updated_at, owner)
+    SELECT n.saga_id, n.saga_key, n.workflow, n.workflow_version, n.input, n.status, n.phase,
+           n.progress, n.step, n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at, n.owner
     FROM jsonb_to_recordset($1::jsonb) AS n({_NEW}, at timestamptz)
-    ON CONFLICT (saga_key) DO NOTHING
+    ON CONFLICT (workflow, saga_key) DO NOTHING
     RETURNING saga_id
 ),"""
     + RECORDS_AND_OUTBOX
@@ -76,20 +76,23 @@ WITH saga AS (
         finished_at = CASE WHEN c.phase = 'DONE' THEN c.at END
     FROM jsonb_to_recordset($1::jsonb) AS c({_CHANGED}, expected int, at timestamptz)
     WHERE sagas.saga_id = ANY($4::uuid[]) AND sagas.saga_id = c.saga_id AND sagas.version = c.expected
-    RETURNING sagas.saga_id, sagas.saga_key, sagas.phase, sagas.status
+    RETURNING sagas.saga_id, sagas.workflow, sagas.saga_key, sagas.phase, sagas.status
 ),"""
     + RECORDS_AND_OUTBOX
     + f""",
 settled AS (
-    SELECT pg_notify('{SETTLED_CHANNEL}', json_build_object('key', saga_key, 'status', status)::text)
+    SELECT pg_notify(
+        '{SETTLED_CHANNEL}',
+        json_build_object('workflow', workflow, 'key', saga_key, 'status', status)::text
+    )
     FROM saga WHERE phase IN ('DONE', 'PARKED')
 )"""
     + RESULT.replace("AS message_ids", "AS message_ids, (SELECT count(*) FROM settled) AS settled")
 )
 
 SELECT = """
-SELECT saga_id, workflow, input, phase, progress, step, attempt, awaiting, wake_at, outcome,
-       failed_step, error, last_error, version, created_at
+SELECT saga_id, workflow, workflow_version, input, phase, progress, step, attempt, awaiting, wake_at,
+       outcome, failed_step, error, last_error, version, created_at
 FROM sagas
 """
 
@@ -110,7 +113,7 @@ class OutboxMessage:
 
 @dataclass(frozen=True)
 class NewSaga:
-    key: str  # unique: a second saga under a taken key is not written
+    key: str  # unique within the workflow: a second saga under a taken key is not written
     decision: Decision
     outbox: list[OutboxMessage]
     at: datetime
@@ -136,6 +139,7 @@ async def insert(pool: asyncpg.Pool, new: list[NewSaga]) -> Written:
             **_state(n.decision.saga),
             "saga_key": n.key,
             "workflow": n.decision.saga.workflow,
+            "workflow_version": n.decision.saga.workflow_version,
             "input": n.decision.saga.input,
             "version": len(n.decision.records),
             "at": n.at,
@@ -222,6 +226,7 @@ def _stored(row: asyncpg.Record) -> StoredSaga:
     saga = Saga(
         saga_id=row["saga_id"],
         workflow=row["workflow"],
+        workflow_version=row["workflow_version"],
         input=row["input"],
         phase=Phase(row["phase"]),
         progress=row["progress"],
