@@ -15,10 +15,10 @@ import asyncpg
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 
+from saga_orchestrator import workflows
 from saga_orchestrator.api.deps import PoolDep
 from saga_orchestrator.engine.state import Phase
 from saga_orchestrator.persistence import gauges
-from saga_orchestrator import workflows
 
 IN_FLIGHT = Gauge(
     "saga_in_flight", "Sagas not finished, from the database (same on every replica)", ["workflow", "phase"]
