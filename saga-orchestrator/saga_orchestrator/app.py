@@ -6,12 +6,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from saga_orchestrator.api import errors
+from saga_orchestrator.api import dead_letters, errors
 from saga_orchestrator.api.deps import Resources
 from saga_orchestrator.api.routes import health, router
 from saga_orchestrator.api.schemas import MAX_BODY_BYTES
 from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.runtime.correlation import Correlation
+from saga_orchestrator.runtime.dead_letters import DeadLetters, consume_dead_letters
 from saga_orchestrator.runtime.loops import background_tasks
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.replies import ReplyConsumer, consume_replies
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner = SagaRunner(pool, engines, outbox, settings.queue_prefix, correlation)
         replies = ReplyConsumer(runner, publisher, settings.queue_prefix, correlation, _senders(settings))
         await consume_replies(connection, replies, settings)
+        app.state.dead_letters = DeadLetters(pool, publisher, settings.queue_prefix, _services())
+        await consume_dead_letters(connection, app.state.dead_letters, settings)
         settled = SettledWaiters(settings.database_url, settings.max_waiters)
         await settled.keep_listening()
         tasks = background_tasks(
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.api_keys = settings.keys
     app.include_router(router)
+    app.include_router(dead_letters.router)
     app.include_router(health)
     errors.install(app)
     return app
@@ -87,3 +91,8 @@ def _senders(settings: Settings) -> dict[str, str]:
         for workflow in WORKFLOWS.values()
         for command, service in workflow.service_of.items()
     }
+
+
+def _services() -> list[str]:
+    """Every service of every workflow: the command queues a dead letter may be sent back to."""
+    return list(dict.fromkeys(service for workflow in WORKFLOWS.values() for service in workflow.services))

@@ -23,6 +23,8 @@ from saga_orchestrator.api.schemas import (
     SagaStatus,
     StartSaga,
     StatusFilter,
+    StuckFilter,
+    WorkflowFilter,
 )
 from saga_orchestrator.engine.definition import CANCELLED, STARTED
 from saga_orchestrator.engine.machine import Engine
@@ -199,9 +201,12 @@ async def list_sagas(
     _: OperatorDep,
     status_: StatusFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    workflow: WorkflowFilter = None,
+    stuck: StuckFilter = None,
 ) -> SagaList:
-    """Sagas, newest first, optionally of one status."""
-    rows = await queries.newest(pool, status_, limit)
+    """Sagas, newest first; optionally of one status, of one workflow, or stuck: running (forward
+    or compensating) and not moved on for `stuck` seconds."""
+    rows = await queries.newest(pool, status_, limit, workflow=workflow, stuck_seconds=stuck)
     return SagaList(sagas=[queries_view.status(row) for row in rows])
 
 
