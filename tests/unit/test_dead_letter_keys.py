@@ -1,0 +1,65 @@
+"""A dead letter's key: the same for every delivery of one message, different for another message;
+and its reason and source queue, whether our consumers or the broker dead-lettered it."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+from aio_pika.abc import AbstractIncomingMessage
+
+from saga_orchestrator.runtime.dead_letters import letter_of
+
+pytestmark = pytest.mark.unit
+
+
+@dataclass
+class _Message:
+    body: bytes
+    headers: dict[str, Any] = field(default_factory=dict)
+    message_id: str | None = None
+
+
+def _letter(body: bytes = b"{}", message_id: str | None = "m-1", **headers: Any) -> Any:
+    return letter_of(cast(AbstractIncomingMessage, _Message(body, headers, message_id)))
+
+
+OURS = {"x-reason": "Invalid JSON", "x-original-queue": "t.payment.commands"}
+
+
+def test_a_redelivery_has_the_key_of_the_first_delivery() -> None:
+    assert _letter(**OURS).key == _letter(**OURS, **{"x-delivery-count": 3}).key
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"body": b"[]"},
+        {"message_id": "m-2"},
+        {"message_id": None},
+        {"x-reason": "another reason"},
+        {"x-original-queue": "t.order.commands"},
+    ],
+)
+def test_another_message_has_another_key(other: dict[str, Any]) -> None:
+    assert _letter(**{**OURS, **other}).key != _letter(**OURS).key
+
+
+def test_ours_name_their_reason_and_queue() -> None:
+    letter = _letter(**OURS)
+    assert (letter.reason, letter.source_queue) == ("Invalid JSON", "t.payment.commands")
+
+
+def test_the_brokers_name_theirs_in_its_own_headers_kept_as_json() -> None:
+    death = {"queue": "t.shipping.commands", "reason": "rejected", "time": datetime(2026, 1, 1, tzinfo=UTC)}
+    letter = _letter(
+        **{
+            "x-first-death-reason": "rejected",
+            "x-first-death-queue": "t.shipping.commands",
+            "x-death": [death],
+            "x-raw": b"\xff",
+        }
+    )
+    assert (letter.reason, letter.source_queue) == ("rejected", "t.shipping.commands")
+    assert letter.headers["x-death"][0]["time"] == "2026-01-01T00:00:00+00:00"
+    assert letter.headers["x-raw"] == "\ufffd"
