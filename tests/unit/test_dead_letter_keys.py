@@ -8,6 +8,7 @@ from typing import Any, cast
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
+from saga_orchestrator.persistence.dead_letters import Letter
 from saga_orchestrator.runtime.dead_letters import letter_of
 
 pytestmark = pytest.mark.unit
@@ -20,7 +21,7 @@ class _Message:
     message_id: str | None = None
 
 
-def _letter(body: bytes = b"{}", message_id: str | None = "m-1", **headers: Any) -> Any:
+def _letter(headers: dict[str, Any], body: bytes = b"{}", message_id: str | None = "m-1") -> Letter:
     return letter_of(cast(AbstractIncomingMessage, _Message(body, headers, message_id)))
 
 
@@ -28,32 +29,32 @@ OURS = {"x-reason": "Invalid JSON", "x-original-queue": "t.payment.commands"}
 
 
 def test_a_redelivery_has_the_key_of_the_first_delivery() -> None:
-    assert _letter(**OURS).key == _letter(**OURS, **{"x-delivery-count": 3}).key
+    assert _letter(OURS).key == _letter({**OURS, "x-delivery-count": 3}).key
 
 
 @pytest.mark.parametrize(
     "other",
     [
-        {"body": b"[]"},
-        {"message_id": "m-2"},
-        {"message_id": None},
-        {"x-reason": "another reason"},
-        {"x-original-queue": "t.order.commands"},
+        _letter(OURS, body=b"[]"),
+        _letter(OURS, message_id="m-2"),
+        _letter(OURS, message_id=None),
+        _letter({**OURS, "x-reason": "another reason"}),
+        _letter({**OURS, "x-original-queue": "t.order.commands"}),
     ],
 )
-def test_another_message_has_another_key(other: dict[str, Any]) -> None:
-    assert _letter(**{**OURS, **other}).key != _letter(**OURS).key
+def test_another_message_has_another_key(other: Letter) -> None:
+    assert other.key != _letter(OURS).key
 
 
 def test_ours_name_their_reason_and_queue() -> None:
-    letter = _letter(**OURS)
+    letter = _letter(OURS)
     assert (letter.reason, letter.source_queue) == ("Invalid JSON", "t.payment.commands")
 
 
 def test_the_brokers_name_theirs_in_its_own_headers_kept_as_json() -> None:
     death = {"queue": "t.shipping.commands", "reason": "rejected", "time": datetime(2026, 1, 1, tzinfo=UTC)}
     letter = _letter(
-        **{
+        {
             "x-first-death-reason": "rejected",
             "x-first-death-queue": "t.shipping.commands",
             "x-death": [death],

@@ -69,9 +69,9 @@ async def show_dead_letter(letter_id: LetterId, pool: PoolDep, _: OperatorDep) -
 async def redrive_dead_letter(
     letter_id: LetterId, pool: PoolDep, service: DeadLettersDep, operator: OperatorDep
 ) -> bodies.DeadLetter:
-    """Publishes the message back to the command queue it came from, as it first came."""
-    await _act(service.redrive(letter_id, operator.name))
-    return await _letter(pool, letter_id)
+    """Publishes the message back to the command queue it came from, as it first came; answers the
+    letter as the redrive left it (one that fails again is back, open, moments later)."""
+    return await _act(pool, service.redrive(letter_id, operator.name))
 
 
 @router.post("/dead-letters/{letter_id}/discard", responses={**NOT_FOUND, **CONFLICT})
@@ -79,13 +79,13 @@ async def discard_dead_letter(
     letter_id: LetterId, pool: PoolDep, service: DeadLettersDep, operator: OperatorDep
 ) -> bodies.DeadLetter:
     """Marks the message dealt with, and sends it nowhere."""
-    await _act(service.discard(letter_id, operator.name))
-    return await _letter(pool, letter_id)
+    return await _act(pool, service.discard(letter_id, operator.name))
 
 
-async def _act(action: Coroutine[Any, Any, None]) -> None:
+async def _act(pool: asyncpg.Pool, action: Coroutine[Any, Any, asyncpg.Record]) -> bodies.DeadLetter:
+    """The letter as the action left it, with who acted on it; or the refusal."""
     try:
-        await action
+        row = await action
     except NoSuchLetter as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except Refused as exc:
@@ -93,6 +93,7 @@ async def _act(action: Coroutine[Any, Any, None]) -> None:
     except NOT_SENT as exc:
         log.warning("dead letter not redriven: %r", exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the broker did not take it") from exc
+    return bodies.letter(row, await dead_letters.actions(pool, row["id"]))
 
 
 async def _letter(pool: asyncpg.Pool, letter_id: int) -> bodies.DeadLetter:

@@ -90,12 +90,16 @@ async def locked(pool: asyncpg.Pool, letter_id: int) -> AsyncIterator[tuple[asyn
         yield conn, row
 
 
-async def resolve(conn: asyncpg.Connection, letter_id: int, state: State, actor: str) -> None:
-    """Marks the letter redriven or discarded, and records by whom, in the caller's transaction."""
-    await conn.execute("UPDATE dead_letters SET state = $2 WHERE id = $1", letter_id, state)
+async def resolve(conn: asyncpg.Connection, letter_id: int, state: State, actor: str) -> asyncpg.Record:
+    """Marks the letter redriven or discarded, and records by whom, in the caller's transaction;
+    returns its row as the action left it."""
+    row: asyncpg.Record = await conn.fetchrow(
+        f"UPDATE dead_letters SET state = $2 WHERE id = $1 RETURNING {COLUMNS}", letter_id, state
+    )
     await conn.execute(
         "INSERT INTO dead_letter_actions (dead_letter_id, action, actor) VALUES ($1, $2, $3)",
         letter_id,
         state,
         actor,
     )
+    return row

@@ -76,8 +76,9 @@ class DeadLetters:
             return
         await message.ack()
 
-    async def redrive(self, letter_id: int, actor: str) -> None:
-        """Publishes the letter back to its queue, as it first came, and records who did it."""
+    async def redrive(self, letter_id: int, actor: str) -> asyncpg.Record:
+        """Publishes the letter back to its queue, as it first came, and records who did it; returns
+        the letter as the redrive left it (it may be back already, if it fails again at once)."""
         async with dead_letters.locked(self._pool, letter_id) as (conn, row):
             _check_open(letter_id, row)
             if row["source_queue"] not in self._redrivable:
@@ -86,14 +87,16 @@ class DeadLetters:
                     " only commands can be sent again"
                 )
             await self._publisher.publish(row["source_queue"], row["payload"], message_id=row["message_id"])
-            await dead_letters.resolve(conn, letter_id, State.REDRIVEN, actor)
+            redriven = await dead_letters.resolve(conn, letter_id, State.REDRIVEN, actor)
         log.info("dead letter %d redriven to %s by %s", letter_id, row["source_queue"], actor)
+        return redriven
 
-    async def discard(self, letter_id: int, actor: str) -> None:
+    async def discard(self, letter_id: int, actor: str) -> asyncpg.Record:
         async with dead_letters.locked(self._pool, letter_id) as (conn, row):
             _check_open(letter_id, row)
-            await dead_letters.resolve(conn, letter_id, State.DISCARDED, actor)
+            discarded = await dead_letters.resolve(conn, letter_id, State.DISCARDED, actor)
         log.info("dead letter %d discarded by %s", letter_id, actor)
+        return discarded
 
 
 def _check_open(letter_id: int, row: asyncpg.Record | None) -> None:
