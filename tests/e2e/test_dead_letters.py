@@ -3,34 +3,17 @@ the consumers keep going."""
 
 import json
 
-import asyncpg
 import pytest
 
 from ops.system import System
 from shared.access import ORCHESTRATOR
 from shared.topology import command_queue, reply_queue
-from tests.harness import Books, SagaApi, order
-from tests.polling import eventually, random_ref
+from tests.dead_letters import stored_letters
+from tests.harness import SagaApi, order
+from tests.polling import random_ref
 from tests.senders import correlation_id, publish_as
 
 pytestmark = pytest.mark.e2e
-
-
-async def _dead_letters(books: Books, marker: str, count: int) -> list[asyncpg.Record]:
-    """The dead letters the orchestrator stored whose payload carries `marker`, once there are
-    `count` of them; fails at the deadline."""
-
-    async def stored() -> list[asyncpg.Record]:
-        return await books.fetch(
-            "saga-orchestrator",
-            "SELECT reason, source_queue, payload, headers FROM dead_letters"
-            " WHERE position($1::bytea IN payload) > 0",
-            marker.encode(),
-        )
-
-    found = await eventually(stored, lambda letters: len(letters) >= count)
-    assert len(found) == count, [letter["payload"] for letter in found]
-    return found
 
 
 UNKNOWN_SAGA = "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003"
@@ -72,7 +55,7 @@ UNKNOWN_SAGA = "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003"
     ],
 )
 async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
-    system: System, api: SagaApi, books: Books, queue: str, body: bytes, reason: str
+    system: System, api: SagaApi, queue: str, body: bytes, reason: str
 ) -> None:
     marker = random_ref("poison")
     prefix = system.config.queue_prefix
@@ -84,7 +67,7 @@ async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
         system, sender, name, body.decode().format(marker=marker, correlation=correlation).encode()
     )
 
-    [dead] = await _dead_letters(books, marker, count=1)
+    [dead] = await stored_letters(system, marker, count=1)
     assert reason in dead["reason"]
     assert dead["source_queue"] == name
     order_id = random_ref("order")
@@ -92,9 +75,7 @@ async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
     assert (await api.finished(order_id))["status"] == "COMPLETED"
 
 
-async def test_a_reply_naming_an_unknown_command_is_dead_lettered(
-    system: System, api: SagaApi, books: Books
-) -> None:
+async def test_a_reply_naming_an_unknown_command_is_dead_lettered(system: System, api: SagaApi) -> None:
     order_id, marker = random_ref("order"), random_ref("poison")
     saga_id = (await api.start(order(order_id))).json()["sagaId"]
     await api.finished(order_id)
@@ -107,13 +88,13 @@ async def test_a_reply_naming_an_unknown_command_is_dead_lettered(
     }
     await publish_as(system, "order", reply_queue(system.config.queue_prefix), json.dumps(reply).encode())
 
-    [dead] = await _dead_letters(books, marker, count=1)
+    [dead] = await stored_letters(system, marker, count=1)
     assert dead["reason"] == "reply names unknown command 'launchRocket'"
     assert (await api.status(order_id))["status"] == "COMPLETED"
 
 
 async def test_of_the_replies_one_message_carries_only_those_of_no_use_are_dead_lettered(
-    system: System, api: SagaApi, books: Books
+    system: System, api: SagaApi
 ) -> None:
     order_id, marker = random_ref("order"), random_ref("poison")
     saga_id = (await api.start(order(order_id))).json()["sagaId"]
@@ -137,7 +118,7 @@ async def test_of_the_replies_one_message_carries_only_those_of_no_use_are_dead_
     body = json.dumps([late, unknown_saga, unknown_command]).encode()
     await publish_as(system, "order", reply_queue(system.config.queue_prefix), body)
 
-    dead = await _dead_letters(books, marker, count=2)
+    dead = await stored_letters(system, marker, count=2)
     reasons = {json.loads(letter["payload"])["stepId"]: letter["reason"] for letter in dead}
     assert reasons == {
         "createOrder": "unknown saga 6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004",

@@ -64,3 +64,9 @@ def test_the_brokers_name_theirs_in_its_own_headers_kept_as_json() -> None:
     assert (letter.reason, letter.source_queue) == ("rejected", "t.shipping.commands")
     assert letter.headers["x-death"][0]["time"] == "2026-01-01T00:00:00+00:00"
     assert letter.headers["x-raw"] == "\ufffd"
+
+
+def test_a_nul_quoted_from_a_poison_message_is_stored_as_a_replacement_character() -> None:
+    letter = _letter({"x-reason": "text holds NUL: a\x00b", "x-original-queue": "q"}, message_id="m\x00")
+    assert letter.reason == "text holds NUL: a\ufffdb"
+    assert letter.headers["x-reason"] == letter.reason and letter.message_id == "m\ufffd"

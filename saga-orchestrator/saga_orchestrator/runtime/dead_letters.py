@@ -39,20 +39,28 @@ def letter_of(message: AbstractIncomingMessage) -> Letter:
     digest = hashlib.sha256(json.dumps([message.message_id, kept]) + message.body).hexdigest()
     reason = headers.get("x-reason") or headers.get("x-first-death-reason") or "unknown"
     source = headers.get("x-original-queue") or headers.get("x-first-death-queue") or ""
-    return Letter(digest, str(reason), str(source), message.message_id, kept, message.body)
+    message_id = None if message.message_id is None else _text(message.message_id)
+    return Letter(digest, str(reason), str(source), message_id, kept, message.body)
 
 
 def _plain(value: Any) -> Any:
-    """Header values as JSON has them (the broker's own carry bytes, timestamps and tables)."""
+    """Header values as JSON has them (the broker's own carry bytes, timestamps and tables), and as
+    Postgres can store them: text with no NUL, which a reason may quote from a poison message."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in sorted(value.items())}
+        return {_text(k): _plain(v) for k, v in sorted(value.items())}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, bytes):
-        return value.decode(errors="replace")
+        return _text(value.decode(errors="replace"))
     if isinstance(value, datetime):
         return value.isoformat()
-    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+    if value is None or isinstance(value, int | float | bool):
+        return value
+    return _text(str(value))
+
+
+def _text(value: object) -> str:
+    return str(value).replace("\x00", "\ufffd")
 
 
 class DeadLetters:

@@ -1,0 +1,25 @@
+"""The dead letters a running system's orchestrator stored, found by a marker in their payload."""
+
+import asyncpg
+
+from ops.audit import fetch
+from ops.system import ORCHESTRATOR, System
+from tests.polling import eventually
+
+
+async def stored_letters(system: System, marker: str, count: int = 1) -> list[asyncpg.Record]:
+    """The stored dead letters whose payload carries `marker`, once there are `count` of them;
+    fails at the deadline, or if there are more."""
+
+    async def stored() -> list[asyncpg.Record]:
+        return await fetch(
+            system.config,
+            ORCHESTRATOR,
+            "SELECT id, reason, source_queue, payload, headers FROM dead_letters"
+            " WHERE position($1::bytea IN payload) > 0",
+            marker.encode(),
+        )
+
+    found = await eventually(stored, lambda letters: len(letters) >= count)
+    assert len(found) == count, [letter["payload"] for letter in found]
+    return found
