@@ -11,8 +11,8 @@ import pytest
 from ops.system import System, free_ports
 from shared.topology import command_queue
 from tests.cli import Ran, saga
+from tests.dead_letters import poison
 from tests.e2e.conftest import Operated
-from tests.e2e.test_dead_letter_api import poison
 from tests.harness import SagaApi
 from tests.polling import eventually, random_ref
 
@@ -102,7 +102,7 @@ async def test_retry_a_saga_parked_in_compensation_failed(operated: Operated, ap
 async def test_list_discard_and_redrive_dead_letters(operated: Operated, api: SagaApi) -> None:
     run = _as_operator(operated)
     queue = command_queue("order", operated.system.config.queue_prefix)
-    discarded, redriven = await poison(operated, queue), await poison(operated, queue)
+    discarded, redriven = await poison(operated.system, queue), await poison(operated.system, queue)
 
     listed = await eventually(lambda: run("dead-letters"), lambda r: discarded in r.out and redriven in r.out)
     ids = {}

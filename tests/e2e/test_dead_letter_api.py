@@ -6,12 +6,11 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.access import ORCHESTRATOR
 from shared.topology import command_queue, reply_queue
+from tests.dead_letters import poison
 from tests.e2e.conftest import Operated
 from tests.harness import SagaApi
-from tests.polling import eventually, random_ref
-from tests.senders import publish_as
+from tests.polling import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -21,13 +20,6 @@ ROUTES = [
     ("POST", "/dead-letters/1/redrive"),
     ("POST", "/dead-letters/1/discard"),
 ]
-
-
-async def poison(operated: Operated, queue: str, sender: str = ORCHESTRATOR) -> str:
-    """Publishes a message that is not JSON to `queue`; returns the marker its payload carries."""
-    marker = random_ref("poison")
-    await publish_as(operated.system, sender, queue, f"not json {marker}".encode())
-    return marker
 
 
 async def stored(api: SagaApi, marker: str) -> dict[str, Any]:
@@ -55,7 +47,7 @@ async def test_only_an_operator_may_see_or_touch_dead_letters(
 
 async def test_a_poison_command_is_listed_read_and_discarded_once(operated: Operated) -> None:
     queue = command_queue("payment", operated.system.config.queue_prefix)
-    marker = await poison(operated, queue)
+    marker = await poison(operated.system, queue)
     async with SagaApi(operated.system.url(), operated.operator_key) as api:
         letter = await stored(api, marker)
         assert letter["sourceQueue"] == queue and "Invalid JSON" in letter["reason"]
@@ -75,7 +67,7 @@ async def test_a_poison_command_is_listed_read_and_discarded_once(operated: Oper
 
 async def test_a_dead_reply_is_not_redriven(operated: Operated) -> None:
     """A reply must come from its service: sent again by the orchestrator, it would be refused."""
-    marker = await poison(operated, reply_queue(operated.system.config.queue_prefix), sender="order")
+    marker = await poison(operated.system, reply_queue(operated.system.config.queue_prefix), sender="order")
     async with SagaApi(operated.system.url(), operated.operator_key) as api:
         letter = await stored(api, marker)
         refused = await api.http.post(f"/dead-letters/{letter['id']}/redrive")
@@ -92,7 +84,7 @@ async def test_an_unknown_letter_is_not_found(operated: Operated) -> None:
 
 async def test_the_list_pages_from_newest_to_oldest(operated: Operated) -> None:
     queue = command_queue("order", operated.system.config.queue_prefix)
-    markers = [await poison(operated, queue) for _ in range(3)]
+    markers = [await poison(operated.system, queue) for _ in range(3)]
     async with SagaApi(operated.system.url(), operated.operator_key) as api:
         ids = [(await stored(api, marker))["id"] for marker in markers]
         seen: list[int] = []

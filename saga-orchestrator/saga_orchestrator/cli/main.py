@@ -138,11 +138,11 @@ def dead_letters(
             letter = api.call("POST", f"/dead-letters/{letter_id}/{action}")
             typer.echo(f"dead letter {letter['id']} from {letter['sourceQueue']}: {letter['state']}")
             return
-    params: dict[str, Any] = {
-        "limit": limit,
-        "before": before,
-        "state": None if state.upper() == "ALL" else state.upper(),
-    }
+    _list_letters(api, None if state.upper() == "ALL" else state.upper(), before, limit)
+
+
+def _list_letters(api: Api, state: str | None, before: int | None, limit: int) -> None:
+    params = {"limit": limit, "before": before, "state": state}
     page = api.call("GET", "/dead-letters", params={k: v for k, v in params.items() if v is not None})
     rows = [
         (d["id"], when(d["deadAt"]), d["sourceQueue"], d["state"], d["reason"], d["preview"])

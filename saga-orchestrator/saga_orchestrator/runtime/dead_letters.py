@@ -34,7 +34,7 @@ class Refused(Exception):
 def letter_of(message: AbstractIncomingMessage) -> Letter:
     """The stored form of a dead-lettered message: ours carry `x-reason` and `x-original-queue`;
     one the broker gave up on carries its `x-first-death-*` headers."""
-    headers = _plain(dict(message.headers))
+    headers = _plain(dict(message.headers or {}))
     kept = {name: value for name, value in headers.items() if name not in REDELIVERY_HEADERS}
     digest = hashlib.sha256(json.dumps([message.message_id, kept]) + message.body).hexdigest()
     reason = headers.get("x-reason") or headers.get("x-first-death-reason") or "unknown"
