@@ -38,8 +38,17 @@ async def newest(
     stuck_seconds: float | None = None,
 ) -> list[asyncpg.Record]:
     """The newest sagas, of one status, of one workflow, or running but not updated for
-    `stuck_seconds` (each filter backed by an index: see the migrations)."""
-    conditions, args = [], []
+    `stuck_seconds`."""
+    sql, args = newest_query(status, limit, workflow=workflow, stuck_seconds=stuck_seconds)
+    rows: list[asyncpg.Record] = await pool.fetch(sql, *args)
+    return rows
+
+
+def newest_query(
+    status: str | None, limit: int, *, workflow: str | None = None, stuck_seconds: float | None = None
+) -> tuple[str, list[object]]:
+    """The list's statement and its arguments; each filter is backed by an index (see the migrations)."""
+    conditions, args = [], [limit]
     for condition, value in (
         ("status = ${}", status),
         ("workflow = ${}", workflow),
@@ -47,9 +56,6 @@ async def newest(
     ):
         if value is not None:
             args.append(value)
-            conditions.append(condition.format(len(args) + 1))
+            conditions.append(condition.format(len(args)))
     where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
-    rows: list[asyncpg.Record] = await pool.fetch(
-        STATUS_COLUMNS + where + "ORDER BY created_at DESC LIMIT $1", limit, *args
-    )
-    return rows
+    return STATUS_COLUMNS + where + "ORDER BY created_at DESC LIMIT $1", args
