@@ -48,7 +48,8 @@ def newest_query(
     status: str | None, limit: int, *, workflow: str | None = None, stuck_seconds: float | None = None
 ) -> tuple[str, list[object]]:
     """The list's statement and its arguments; each filter is backed by an index (see the migrations)."""
-    conditions, args = [], [limit]
+    conditions: list[str] = []
+    args: list[object] = [limit]
     for condition, value in (
         ("status = ${}", status),
         ("workflow = ${}", workflow),
