@@ -6,13 +6,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from saga_orchestrator.api import errors, metrics
+from saga_orchestrator.api import dead_letters, errors, metrics
 from saga_orchestrator.api.deps import Resources
 from saga_orchestrator.api.routes import health, router
 from saga_orchestrator.api.schemas import MAX_BODY_BYTES
 from saga_orchestrator.api.workflow_routes import catalogue, saga_routes
 from saga_orchestrator.persistence import definitions as stored
 from saga_orchestrator.runtime.correlation import Correlation
+from saga_orchestrator.runtime.dead_letters import DeadLetters, consume_dead_letters
 from saga_orchestrator.runtime.definitions import Definitions
 from saga_orchestrator.runtime.loops import background_tasks
 from saga_orchestrator.runtime.outbox import OutboxPublisher
@@ -53,6 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         senders = _senders(settings, definitions.all())
         replies = ReplyConsumer(runner, publisher, settings.queue_prefix, correlation, senders)
         await consume_replies(connection, replies, settings)
+        app.state.dead_letters = DeadLetters(
+            pool, publisher, settings.queue_prefix, _services(definitions.all())
+        )
+        await consume_dead_letters(connection, app.state.dead_letters, settings)
         settled = SettledWaiters(settings.database_url, settings.max_waiters)
         await settled.keep_listening()
         tasks = background_tasks(
@@ -91,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalogue)
     for definition in current.values():
         app.include_router(saga_routes(definition))
+    app.include_router(dead_letters.router)
     app.include_router(health)
     app.include_router(metrics.router)
     errors.install(app)
@@ -106,3 +112,8 @@ def _senders(settings: Settings, definitions: list[Definition]) -> dict[str, str
         for definition in definitions
         for command, service in definition.workflow.service_of.items()
     }
+
+
+def _services(definitions: list[Definition]) -> list[str]:
+    """Every service of every workflow version: the command queues a dead letter may be sent back to."""
+    return list(dict.fromkeys(service for d in definitions for service in d.workflow.services))

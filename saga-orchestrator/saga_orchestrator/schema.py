@@ -3,7 +3,7 @@ be published (the transactional outbox). Alembic's revisions in `migrations/` bu
 that they agree with this declaration."""
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, MetaData, Table, UniqueConstraint, func, text
-from sqlalchemy.dialects.postgresql import BOOLEAN, INTEGER, JSONB, TEXT, TIMESTAMP, UUID
+from sqlalchemy.dialects.postgresql import BOOLEAN, BYTEA, INTEGER, JSONB, TEXT, TIMESTAMP, UUID
 
 metadata = MetaData()
 
@@ -41,6 +41,13 @@ sagas = Table(
 Index("sagas_wake_at", sagas.c.wake_at, postgresql_where=sagas.c.wake_at.is_not(None))
 Index("sagas_created_at", sagas.c.created_at.desc())
 Index("sagas_status_created_at", sagas.c.status, sagas.c.created_at.desc())
+# The saga list's filters: one workflow's sagas, and those stuck in a running phase.
+Index("sagas_workflow_created_at", sagas.c.workflow, sagas.c.created_at.desc())
+Index(
+    "sagas_running_updated_at",
+    sagas.c.updated_at,
+    postgresql_where=sagas.c.phase.in_(["FORWARD", "COMPENSATING"]),
+)
 
 saga_events = Table(
     "saga_events",
@@ -82,3 +89,30 @@ workflow_definitions = Table(
     Column("stored_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("workflow", "version"),
 )
+
+# Every dead-lettered message, kept where an operator can find, redrive or discard it; `letter_key`
+# is a digest of the message as the broker holds it, so a redelivery is stored once.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("letter_key", TEXT, nullable=False, unique=True),
+    Column("reason", TEXT, nullable=False),
+    Column("source_queue", TEXT, nullable=False),
+    Column("message_id", TEXT),
+    Column("headers", JSONB, nullable=False),
+    Column("payload", BYTEA, nullable=False),
+    Column("state", TEXT, nullable=False, server_default=text("'OPEN'")),
+    Column("dead_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Who redrove or discarded a dead letter, and when.
+dead_letter_actions = Table(
+    "dead_letter_actions",
+    metadata,
+    Column("dead_letter_id", BigInteger, ForeignKey(dead_letters.c.id), nullable=False),
+    Column("at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    Column("action", TEXT, nullable=False),
+    Column("actor", TEXT, nullable=False),
+)
+Index("dead_letter_actions_letter", dead_letter_actions.c.dead_letter_id, dead_letter_actions.c.at)

@@ -20,6 +20,8 @@ from saga_orchestrator.api.schemas import (
     SagaStatus,
     StartSaga,
     StatusFilter,
+    StuckFilter,
+    WorkflowFilter,
 )
 from saga_orchestrator.persistence import queries
 
@@ -123,9 +125,12 @@ async def list_sagas(
     _: OperatorDep,
     status_: StatusFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    workflow: WorkflowFilter = None,
+    stuck: StuckFilter = None,
 ) -> SagaList:
-    """Sagas, newest first, optionally of one status."""
-    rows = await queries.newest(resources.pool, status_, limit)
+    """Sagas, newest first; optionally of one status, of one workflow, or stuck: running (forward
+    or compensating) and not moved on for `stuck` seconds."""
+    rows = await queries.newest(resources.pool, status_, limit, workflow=workflow, stuck_seconds=stuck)
     return SagaList(sagas=[await _status(resources, row) for row in rows])
 
 

@@ -20,6 +20,14 @@ StatusFilter = Annotated[
     str | None, Query(alias="status", pattern=r"^[A-Z][A-Z_]{0,63}$", description="only sagas in this state")
 ]
 
+WorkflowFilter = Annotated[
+    str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description="only sagas of this workflow")
+]
+StuckFilter = Annotated[
+    float | None,
+    Query(gt=0, le=10 * 365 * 86400, description="only running sagas not moved on for this many seconds"),
+]
+
 
 class Body(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
