@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from saga_orchestrator.api import errors
 from saga_orchestrator.api.deps import Resources
@@ -19,7 +20,7 @@ from saga_orchestrator.runtime.runner import SagaRunner
 from saga_orchestrator.runtime.settled import SettledWaiters
 from saga_orchestrator.settings import Settings
 from saga_orchestrator.workflows import WORKFLOWS
-from shared import access, broker, database, gc_tuning, logs, topology
+from shared import access, broker, database, gc_tuning, logs, topology, tracing
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await settled.close()
         await connection.close()
         await pool.close()
+        tracing.shutdown()
 
     app = FastAPI(
         title="Saga orchestrator",
@@ -73,6 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_size=MAX_BODY_BYTES,
     )
     app.state.api_keys = settings.keys
+    if tracing.configure("saga_orchestrator"):
+        # The request that starts a saga is its trace's root; the ASGI events would be noise.
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=tracing.provider(), exclude_spans=["receive", "send"]
+        )
     app.include_router(router)
     app.include_router(health)
     errors.install(app)

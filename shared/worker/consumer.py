@@ -11,15 +11,15 @@ import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
-from shared import access
+from shared import access, tracing
 from shared.batching import Batcher, send_grouped
 from shared.broker import UNROUTABLE, Publisher
-from shared.contracts import CommandMessage, Reply
+from shared.contracts import CommandMessage
 from shared.database import RETRY_LATER
 from shared.messages import ItemOutcome, send_items, take_items
 from shared.settings import ProcessSettings
 from shared.topology import is_reply_queue, reply_queue
-from shared.worker.handlers import Handler
+from shared.worker.handlers import BoundHandler, Handler
 from shared.worker.inbox import Inbox, Refused
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 class _Answer:
     reply_queue: str
     command_id: str
-    reply: Reply
+    reply: dict[str, Any]  # as sent: stamped with the context of the command's processing
 
 
 class CommandConsumer:
@@ -68,10 +68,16 @@ class CommandConsumer:
             payload = handler.payload.model_validate(command.payload)
         except (ValidationError, KeyError) as exc:
             return f"unknown command {exc}" if isinstance(exc, KeyError) else str(exc)
+        with tracing.processing(message.routing_key or "", command.traceparent, str(command.message_id)):
+            return await self._apply(message, command, handler.bind(payload))
+
+    async def _apply(
+        self, message: AbstractIncomingMessage, command: CommandMessage, handler: BoundHandler
+    ) -> ItemOutcome:
         if self._refuses(command):
             return None
         try:
-            reply = await self._inbox.execute(command, handler.bind(payload))
+            reply = await self._inbox.execute(command, handler)
         except RETRY_LATER as exc:
             log.warning("saga=%s step=%s requeued: %r", command.saga_id, command.step_id, exc)
             return exc
@@ -82,7 +88,8 @@ class CommandConsumer:
         )
         # The reply answers this command, whichever attempt the inbox first answered.
         reply = reply.model_copy(update={"correlation_id": command.correlation_id})
-        answer = _Answer(self._reply_queue(message), str(command.message_id), reply)
+        body = tracing.stamp(reply.model_dump(mode="json", by_alias=True))
+        answer = _Answer(self._reply_queue(message), str(command.message_id), body)
         not_sent = await self._outgoing.submit(answer)
         if not_sent is not None:
             # The command comes back, and the inbox answers it with the same reply.
@@ -115,7 +122,7 @@ class CommandConsumer:
         return await send_grouped(answers, lambda answer: answer.reply_queue, self._send)
 
     async def _send(self, queue: str, answers: list[_Answer]) -> Exception | None:
-        replies = [answer.reply.model_dump(mode="json", by_alias=True) for answer in answers]
+        replies = [answer.reply for answer in answers]
         ids = [answer.command_id for answer in answers]
         not_sent = await send_items(self._publisher, queue, replies, ids)
         if isinstance(not_sent, UNROUTABLE) and queue != self._replies:

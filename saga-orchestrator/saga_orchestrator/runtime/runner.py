@@ -19,6 +19,7 @@ from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
 from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.recent import RecentSagas
+from shared import tracing
 from shared.batching import Batcher
 from shared.contracts import CommandMessage, command_message_id
 from shared.topology import command_queue
@@ -140,19 +141,23 @@ class SagaRunner:
 
     def _messages(self, decision: Decision) -> list[OutboxMessage]:
         saga_id = decision.saga.saga_id
+        # Stamped with the context the decision was taken in (the start's request, the reply's
+        # processing), stored with the outbox row: the send, whenever it happens, is its child.
         return [
             OutboxMessage(
                 queue=command_queue(dispatch.service, self._prefix),
                 message_id=(message_id := command_message_id(saga_id, dispatch.step_id)),
-                body=CommandMessage(
-                    message_id=message_id,
-                    saga_id=saga_id,
-                    step_id=dispatch.step_id,
-                    command=dispatch.command,
-                    deadline=dispatch.deadline,
-                    payload=dispatch.payload,
-                    correlation_id=self._correlation.sign(saga_id, dispatch.step_id, dispatch.attempt),
-                ).model_dump(mode="json", by_alias=True),
+                body=tracing.stamp(
+                    CommandMessage(
+                        message_id=message_id,
+                        saga_id=saga_id,
+                        step_id=dispatch.step_id,
+                        command=dispatch.command,
+                        deadline=dispatch.deadline,
+                        payload=dispatch.payload,
+                        correlation_id=self._correlation.sign(saga_id, dispatch.step_id, dispatch.attempt),
+                    ).model_dump(mode="json", by_alias=True)
+                ),
             )
             for dispatch in decision.dispatches
         ]
