@@ -182,17 +182,17 @@ def processing(queue: str, traceparent: str | None, message_id: str | None = Non
 
 
 @contextmanager
-def transaction(name: str, contexts: Sequence[Context | None]) -> Iterator[None]:
-    """A client span in each caller's context for one database transaction that does work for all
-    of them: batched, it shows in every saga's trace that it served."""
+def transaction(works: Sequence[tuple[str, Context | None]]) -> Iterator[None]:
+    """One database transaction that does several callers' work: a client span for each, named
+    after its work and in its caller's context, so that it shows in every saga's trace it served."""
     if _tracer is None:
         yield
         return
-    attributes: dict[str, Any] = {"db.system.name": "postgresql"}
-    if len(contexts) > 1:
-        attributes["db.operation.batch.size"] = len(contexts)
+    attributes: dict[str, str | int] = {"db.system.name": "postgresql"}
+    if len(works) > 1:
+        attributes["db.operation.batch.size"] = len(works)
     spans = [
-        _tracer.start_span(name, context, SpanKind.CLIENT, attributes=attributes) for context in contexts
+        _tracer.start_span(name, context, SpanKind.CLIENT, attributes=attributes) for name, context in works
     ]
     try:
         yield

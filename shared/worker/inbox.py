@@ -66,7 +66,7 @@ class Inbox:
 
     async def _alone(self, work: Work) -> Reply | Exception:
         try:
-            with tracing.transaction(_span_name(work), [work.trace]):
+            with tracing.transaction([_traced(work)]):
                 return await execute(self._pool, work.command, work.handler)
         except RETRY_LATER as exc:
             return exc
@@ -74,7 +74,7 @@ class Inbox:
             return exc
 
     async def _together(self, batch: list[Work]) -> list[Reply]:
-        with tracing.transaction(_span_name(batch[0]), [w.trace for w in batch]):
+        with tracing.transaction([_traced(work) for work in batch]):
             return await self._together_untraced(batch)
 
     async def _together_untraced(self, batch: list[Work]) -> list[Reply]:
@@ -85,8 +85,8 @@ class Inbox:
             return replies
 
 
-def _span_name(work: Work) -> str:
-    return f"transaction {work.command.command}"
+def _traced(work: Work) -> tuple[str, Context | None]:
+    return f"transaction {work.command.command}", work.trace
 
 
 class Refused(Exception):
