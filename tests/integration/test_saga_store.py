@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
+from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from ops import database_access
 from ops.database_access import Login
@@ -18,10 +19,12 @@ from saga_orchestrator.engine.machine import Engine, ReplyArrived
 from saga_orchestrator.engine.state import Decision
 from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
+from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.workflows.order import ORDER_WORKFLOW
-from shared import database
+from shared import database, json, tracing
 from shared.batching import Batcher
 from tests.infrastructure import Infrastructure
+from tests.spans import RecordingPublisher, recorded
 
 pytestmark = pytest.mark.integration
 
@@ -168,3 +171,31 @@ async def test_a_saga_postgres_cannot_store_fails_alone_and_the_rest_of_its_batc
 
 async def _load(pool: asyncpg.Pool, saga_id: UUID) -> sagas.StoredSaga | None:
     return (await sagas.load_many(pool, [saga_id]))[0]
+
+
+async def test_a_relayed_command_is_sent_in_the_trace_it_was_decided_in(pool: asyncpg.Pool) -> None:
+    now = datetime.now(UTC)
+    with recorded() as exported:
+        provider = tracing.provider()
+        assert provider is not None
+        with provider.get_tracer("test").start_as_current_span("start") as decided:
+            started = ENGINE.start(uuid4(), INPUT, now)
+            body = tracing.stamp({"sagaId": str(started.saga.saga_id)})
+        outbox = [OutboxMessage(queue="q", message_id=uuid4(), body=body)]
+        assert await sagas.insert(pool, [NewSaga(f"key-{uuid4()}", started, outbox, now)]) != [None]
+        publisher = RecordingPublisher()
+
+        assert await OutboxPublisher(pool, publisher, reply_to="r").relay_stale(0) >= 1
+
+    relayed = [json.loads(sent) for sent in publisher.bodies]
+    item = next(
+        i for b in relayed for i in (b if isinstance(b, list) else [b]) if i.get("sagaId") == body["sagaId"]
+    )
+    send = next(
+        s for s in exported.get_finished_spans() if s.kind == SpanKind.PRODUCER and s.name == "publish q"
+    )
+    assert send.parent is not None and send.parent.span_id == decided.get_span_context().span_id
+    assert item["traceparent"].split("-")[1:3] == [
+        format_trace_id(decided.get_span_context().trace_id),
+        format_span_id(send.context.span_id),
+    ]
