@@ -108,6 +108,21 @@ def stamp(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def traceparent() -> str | None:
+    """The current context as a W3C traceparent, to be stored; None while off."""
+    return stamp({}).get(TRACEPARENT) if _tracer is not None else None
+
+
+@contextmanager
+def resumed(traceparent: str | None, name: str, attributes: dict[str, str]) -> Iterator[None]:
+    """Work done later in a stored trace: a span there, current within the block."""
+    if _tracer is None:
+        yield
+        return
+    with _tracer.start_as_current_span(name, _parent(traceparent), attributes=attributes):
+        yield
+
+
 def _parent(traceparent: str | None) -> Context:
     return _PROPAGATOR.extract({TRACEPARENT: traceparent} if traceparent else {})
 

@@ -19,7 +19,9 @@ from saga_orchestrator.engine.machine import Engine, ReplyArrived
 from saga_orchestrator.engine.state import Decision
 from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
+from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.outbox import OutboxPublisher
+from saga_orchestrator.runtime.runner import SagaRunner
 from saga_orchestrator.workflows.order import ORDER_WORKFLOW
 from shared import database, json, tracing
 from shared.batching import Batcher
@@ -199,3 +201,31 @@ async def test_a_relayed_command_is_sent_in_the_trace_it_was_decided_in(pool: as
         format_trace_id(decided.get_span_context().trace_id),
         format_span_id(send.context.span_id),
     ]
+
+
+async def test_a_saga_woken_by_its_deadline_sends_its_retry_in_the_trace_it_was_started_in(
+    pool: asyncpg.Pool,
+) -> None:
+    publisher = RecordingPublisher()
+    outbox = OutboxPublisher(pool, publisher, reply_to="r")
+    runner = SagaRunner(pool, {"order": ENGINE}, outbox, "", Correlation(secrets.token_urlsafe(16)))
+    with recorded() as exported:
+        provider = tracing.provider()
+        assert provider is not None
+        with provider.get_tracer("test").start_as_current_span("POST /saga/start") as request:
+            saga_id = await runner.start("order", f"key-{uuid4()}", INPUT, "shop")
+        # Only this saga is due, and at once: its deadline passes, then its backoff.
+        for _ in ("deadline", "backoff"):
+            await pool.execute(
+                "UPDATE sagas SET wake_at = CASE WHEN saga_id = $1 THEN now() - interval '1 second'"
+                " ELSE now() + interval '1 hour' END WHERE wake_at IS NOT NULL",
+                saga_id,
+            )
+            assert await runner.wake_due(10) == 1
+
+    started = request.get_span_context()
+    sent = [json.loads(body) for body in publisher.bodies]
+    assert [item["sagaId"] for item in sent] == [str(saga_id)] * 2  # the command, then its retry
+    assert {item["traceparent"].split("-")[1] for item in sent} == {format_trace_id(started.trace_id)}
+    wake = next(span for span in exported.get_finished_spans() if span.name == "saga wake")
+    assert wake.parent is not None and wake.parent.span_id == started.span_id

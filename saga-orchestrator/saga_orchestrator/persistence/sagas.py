@@ -49,13 +49,13 @@ INSERT = (
     """
 WITH saga AS (
     INSERT INTO sagas (saga_id, saga_key, workflow, input, status, phase, progress, step, attempt,
-                       awaiting, wake_at, version, created_at, updated_at, owner)
+                       awaiting, wake_at, version, created_at, updated_at, owner, traceparent)
     SELECT n.saga_id, n.saga_key, n.workflow, n.input, n.status, n.phase, n.progress, n.step,
-           n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at, n.owner
+           n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at, n.owner, n.traceparent
     FROM jsonb_to_recordset($1::jsonb) AS n(
         saga_id uuid, saga_key text, workflow text, input jsonb, status text, phase text,
         progress text, step int, attempt int, awaiting text, wake_at timestamptz, version int,
-        at timestamptz, owner text)
+        at timestamptz, owner text, traceparent text)
     ON CONFLICT (saga_key) DO NOTHING
     RETURNING saga_id
 ),"""
@@ -89,7 +89,7 @@ settled AS (
 
 SELECT = """
 SELECT saga_id, workflow, input, phase, progress, step, attempt, awaiting, wake_at, outcome,
-       failed_step, error, last_error, version
+       failed_step, error, last_error, version, traceparent
 FROM sagas
 """
 
@@ -98,6 +98,7 @@ FROM sagas
 class StoredSaga:
     saga: Saga
     version: int  # the number of history records, which every decision adds to
+    trace: str | None = None  # the traceparent it was started in, as read from the database
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class NewSaga:
     outbox: list[OutboxMessage]
     at: datetime
     owner: str | None = None  # the caller who started it: of the clients, only it may see the saga
+    trace: str | None = None  # the traceparent of the request that started it, when tracing is on
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ async def insert(pool: asyncpg.Pool, new: list[NewSaga]) -> Written:
             "version": len(n.decision.records),
             "at": n.at,
             "owner": n.owner,
+            "traceparent": n.trace,
         }
         for n in new
     ]
@@ -233,4 +236,4 @@ def _stored(row: asyncpg.Record) -> StoredSaga:
         error=row["error"],
         last_error=row["last_error"],
     )
-    return StoredSaga(saga, row["version"])
+    return StoredSaga(saga, row["version"], row["traceparent"])

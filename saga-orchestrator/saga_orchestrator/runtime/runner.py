@@ -80,7 +80,8 @@ class SagaRunner:
         now = datetime.now(UTC)
         decision = self._engines[workflow].start(uuid4(), input, now)
         messages = self._messages(decision)
-        outbox_ids = await self._inserts.submit(NewSaga(key, decision, messages, now, owner))
+        new = NewSaga(key, decision, messages, now, owner, tracing.traceparent())
+        outbox_ids = await self._inserts.submit(new)
         if outbox_ids is None:
             return None
         self._recent.remember(sagas.StoredSaga(decision.saga, len(decision.records)))
@@ -131,13 +132,16 @@ class SagaRunner:
         writes and their commands go out together rather than one confirm after another.
         """
         due = await sagas.due(self._pool, limit)
-        outcomes = await asyncio.gather(
-            *(self.apply(stored.saga.saga_id, _on_wake, stored) for stored in due), return_exceptions=True
-        )
+        outcomes = await asyncio.gather(*(self._wake(stored) for stored in due), return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome  # the first failure, for the caller to log; the others were still tried
         return len(due)
+
+    async def _wake(self, stored: sagas.StoredSaga) -> Applied:
+        """Wakes the saga in the trace it was started in, so that its retries and timeouts show there."""
+        with tracing.resumed(stored.trace, "saga wake", {"saga.id": str(stored.saga.saga_id)}):
+            return await self.apply(stored.saga.saga_id, _on_wake, stored)
 
     def _messages(self, decision: Decision) -> list[OutboxMessage]:
         saga_id = decision.saga.saga_id
