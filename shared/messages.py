@@ -35,7 +35,13 @@ async def send_items(
     message_id = ids[0] if len(ids) == 1 else None
     try:
         with tracing.publishing(publisher.prefix, queue, items, ids) as sent:
-            await publisher.publish(queue, message_body(sent), message_id=message_id, reply_to=reply_to)
+            await publisher.publish(
+                queue,
+                message_body(sent),
+                message_id=message_id,
+                reply_to=reply_to,
+                headers=tracing.message_headers(sent),
+            )
     except BROKER_UNAVAILABLE as exc:
         return exc
     return None

@@ -171,6 +171,14 @@ def publishing(prefix: str, queue: str, items: list[Any], ids: Sequence[str]) ->
             span.end()
 
 
+def message_headers(items: list[Any]) -> dict[str, str] | None:
+    """The `traceparent` header of a message that carries one item, as other tools expect it; one
+    that carries several has none: each item carries its own."""
+    if len(items) == 1 and (carried := _carried(items[0])):
+        return {TRACEPARENT: carried}
+    return None
+
+
 def _carried(item: Any) -> str | None:
     return item.get(TRACEPARENT) if isinstance(item, dict) else None
 

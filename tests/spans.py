@@ -1,6 +1,6 @@
 """Spans recorded in memory while a test runs: tracing on in this process, off again afterwards."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -30,6 +30,10 @@ class RecordingPublisher(Publisher):
     def __init__(self, prefix: str = "t.") -> None:
         super().__init__(cast(Any, None), prefix=prefix)
         self.bodies: list[bytes] = []
+        self.headers: list[Mapping[str, Any] | None] = []
 
-    async def publish(self, queue: str, body: bytes, **_: Any) -> None:
+    async def publish(
+        self, queue: str, body: bytes, *, headers: Mapping[str, Any] | None = None, **_: Any
+    ) -> None:
         self.bodies.append(body)
+        self.headers.append(headers)

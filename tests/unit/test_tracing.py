@@ -111,12 +111,27 @@ async def test_each_item_of_a_message_is_sent_in_a_span_of_its_own_trace(
     }
 
 
+async def test_a_message_of_one_item_also_carries_its_traceparent_as_a_header(
+    exported: InMemorySpanExporter,
+) -> None:
+    publisher = RecordingPublisher()
+    items = [{"sagaId": "a"}, {"sagaId": "b"}]
+
+    await send_items(publisher, "t.order.commands", items[:1], ["x"])
+    await send_items(publisher, "t.order.commands", items, ["x", "y"])
+
+    alone, together = publisher.headers
+    assert alone == {"traceparent": json.loads(publisher.bodies[0])["traceparent"]}
+    assert together is None
+
+
 async def test_off_a_message_is_sent_as_it_was_given() -> None:
     publisher = RecordingPublisher()
 
     await send_items(publisher, "t.order.commands", [{"sagaId": "a"}, {"sagaId": "b"}], ["x", "y"])
 
     assert json.loads(publisher.bodies[0]) == [{"sagaId": "a"}, {"sagaId": "b"}]
+    assert publisher.headers == [None]
 
 
 def test_an_item_is_processed_in_the_trace_of_the_span_that_sent_it(exported: InMemorySpanExporter) -> None:
