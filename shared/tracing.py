@@ -7,9 +7,10 @@ it. A command's context is so stored in its outbox row, and a relayed command ke
 """
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry import trace
 from opentelemetry.context import Context, get_current
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -28,6 +29,8 @@ TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
 _PROPAGATOR = TraceContextTextMapPropagator()
 _RABBITMQ = {"messaging.system": "rabbitmq"}
 
+# While off, every traced block is this: one check and no object made per message.
+_OFF = nullcontext()
 # None while tracing is off: the one check every traced path makes.
 _tracer: Tracer | None = None
 _provider: TracerProvider | None = None
@@ -113,14 +116,11 @@ def traceparent() -> str | None:
     return stamp({}).get(TRACEPARENT) if _tracer is not None else None
 
 
-@contextmanager
-def resumed(traceparent: str | None, name: str, attributes: dict[str, str]) -> Iterator[None]:
+def resumed(traceparent: str | None, name: str, attributes: dict[str, str]) -> AbstractContextManager[object]:
     """Work done later in a stored trace: a span there, current within the block."""
     if _tracer is None:
-        yield
-        return
-    with _tracer.start_as_current_span(name, _parent(traceparent), attributes=attributes):
-        yield
+        return _OFF
+    return _tracer.start_as_current_span(name, _parent(traceparent), attributes=attributes)
 
 
 def _parent(traceparent: str | None) -> Context:
@@ -133,14 +133,19 @@ def _traceparent(span: Span) -> str:
     return carrier[TRACEPARENT]
 
 
-@contextmanager
-def publishing(prefix: str, queue: str, items: list[Any], ids: Sequence[str]) -> Iterator[list[Any]]:
+def publishing(
+    prefix: str, queue: str, items: list[Any], ids: Sequence[str]
+) -> AbstractContextManager[list[Any]]:
     """A producer span for each item sent to `queue` (with the queues of namespace `prefix`),
     child of the context the item carries; yields the items, each carrying its span's context
     instead. An exception marks them all failed."""
-    if _tracer is None:
-        yield items
-        return
+    return nullcontext(items) if _tracer is None else _publishing(_tracer, prefix, queue, items, ids)
+
+
+@contextmanager
+def _publishing(
+    tracer: Tracer, prefix: str, queue: str, items: list[Any], ids: Sequence[str]
+) -> Iterator[list[Any]]:
     attributes: dict[str, str | int] = {
         **_RABBITMQ,
         "messaging.operation.type": "send",
@@ -151,7 +156,7 @@ def publishing(prefix: str, queue: str, items: list[Any], ids: Sequence[str]) ->
     if len(items) > 1:
         attributes["messaging.batch.message_count"] = len(items)
     spans = [
-        _tracer.start_span(
+        tracer.start_span(
             f"publish {queue}", _parent(_carried(item)), SpanKind.PRODUCER, attributes=attributes
         )
         for item in items
@@ -183,39 +188,41 @@ def _carried(item: Any) -> str | None:
     return item.get(TRACEPARENT) if isinstance(item, dict) else None
 
 
-@contextmanager
-def processing(queue: str, traceparent: str | None, message_id: str | None = None) -> Iterator[None]:
-    """The consumer span of one item taken from `queue`, child of the span that sent it; the
+def processing(
+    message: AbstractIncomingMessage, traceparent: str | None, message_id: str | None
+) -> AbstractContextManager[object]:
+    """The consumer span of one item of `message`, child of the span that sent the item; the
     current span within the block."""
     if _tracer is None:
-        yield
-        return
-    attributes = {
+        return _OFF
+    attributes: dict[str, str | int] = {
         **_RABBITMQ,
         "messaging.operation.type": "process",
         "messaging.operation.name": "process",
-        "messaging.destination.name": queue,
+        "messaging.destination.name": message.exchange or "",
+        "messaging.rabbitmq.destination.routing_key": message.routing_key or "",
     }
+    if message.delivery_tag is not None:
+        attributes["messaging.rabbitmq.message.delivery_tag"] = message.delivery_tag
     if message_id is not None:
         attributes["messaging.message.id"] = message_id
-    with _tracer.start_as_current_span(
-        f"process {queue}", _parent(traceparent), SpanKind.CONSUMER, attributes=attributes
-    ):
-        yield
+    name = f"process {message.routing_key}"
+    return _tracer.start_as_current_span(name, _parent(traceparent), SpanKind.CONSUMER, attributes=attributes)
+
+
+def transaction(works: Sequence[tuple[str, Context | None]]) -> AbstractContextManager[object]:
+    """One database transaction that does several callers' work: a client span for each, named
+    after its work and in its caller's context, so that it shows in every saga's trace it served."""
+    return _OFF if _tracer is None else _transaction(_tracer, works)
 
 
 @contextmanager
-def transaction(works: Sequence[tuple[str, Context | None]]) -> Iterator[None]:
-    """One database transaction that does several callers' work: a client span for each, named
-    after its work and in its caller's context, so that it shows in every saga's trace it served."""
-    if _tracer is None:
-        yield
-        return
+def _transaction(tracer: Tracer, works: Sequence[tuple[str, Context | None]]) -> Iterator[None]:
     attributes: dict[str, str | int] = {"db.system.name": "postgresql"}
     if len(works) > 1:
         attributes["db.operation.batch.size"] = len(works)
     spans = [
-        _tracer.start_span(name, context, SpanKind.CLIENT, attributes=attributes) for name, context in works
+        tracer.start_span(name, context, SpanKind.CLIENT, attributes=attributes) for name, context in works
     ]
     try:
         yield

@@ -4,10 +4,12 @@ import uvicorn
 
 from saga_orchestrator.app import create_app
 from saga_orchestrator.settings import from_environment
+from shared import tracing
 
 
 def main() -> None:
     settings = from_environment()
+    tracing.configure("saga_orchestrator")  # process-wide, so here rather than in the app
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

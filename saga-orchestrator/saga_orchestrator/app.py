@@ -75,11 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_size=MAX_BODY_BYTES,
     )
     app.state.api_keys = settings.keys
-    if tracing.configure("saga_orchestrator"):
+    if (provider := tracing.provider()) is not None:
         # The request that starts a saga is its trace's root; the ASGI events would be noise.
-        FastAPIInstrumentor.instrument_app(
-            app, tracer_provider=tracing.provider(), exclude_spans=["receive", "send"]
-        )
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, exclude_spans=["receive", "send"])
     app.include_router(router)
     app.include_router(health)
     errors.install(app)

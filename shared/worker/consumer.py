@@ -68,7 +68,7 @@ class CommandConsumer:
             payload = handler.payload.model_validate(command.payload)
         except (ValidationError, KeyError) as exc:
             return f"unknown command {exc}" if isinstance(exc, KeyError) else str(exc)
-        with tracing.processing(message.routing_key or "", command.traceparent, str(command.message_id)):
+        with tracing.processing(message, command.traceparent, str(command.message_id)):
             return await self._apply(message, command, handler.bind(payload))
 
     async def _apply(

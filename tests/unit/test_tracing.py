@@ -3,9 +3,11 @@
 import asyncio
 import contextvars
 from collections.abc import Iterator
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
@@ -137,16 +139,27 @@ async def test_off_a_message_is_sent_as_it_was_given() -> None:
 def test_an_item_is_processed_in_the_trace_of_the_span_that_sent_it(exported: InMemorySpanExporter) -> None:
     sent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
-    with (
-        tracing.processing("t.order.commands", sent, "id-a"),
-        tracing.transaction([("tx", tracing.current())]),
-    ):
+    delivered = SimpleNamespace(
+        exchange="t.exchange.commands", routing_key="t.order.commands", delivery_tag=7
+    )
+    message = cast(AbstractIncomingMessage, delivered)
+
+    with tracing.processing(message, sent, "id-a"), tracing.transaction([("tx", tracing.current())]):
         pass
 
     transaction, process = exported.get_finished_spans()
     assert process.kind == SpanKind.CONSUMER and process.name == "process t.order.commands"
     assert format_trace_id(process.context.trace_id) == "0af7651916cd43dd8448eb211c80319c"
     assert process.parent is not None and format_span_id(process.parent.span_id) == "b7ad6b7169203331"
+    assert process.attributes == {
+        "messaging.system": "rabbitmq",
+        "messaging.operation.type": "process",
+        "messaging.operation.name": "process",
+        "messaging.destination.name": "t.exchange.commands",
+        "messaging.rabbitmq.destination.routing_key": "t.order.commands",
+        "messaging.rabbitmq.message.delivery_tag": 7,
+        "messaging.message.id": "id-a",
+    }
     assert transaction.parent is not None and transaction.parent.span_id == process.context.span_id
 
 

@@ -47,7 +47,7 @@ class ReplyConsumer:
             return f"invalid reply: {exc}"
         if refusal := self._refusal(message.user_id, reply):
             return refusal
-        with tracing.processing(message.routing_key or "", reply.traceparent, message.message_id):
+        with tracing.processing(message, reply.traceparent, message.message_id):
             return await self._apply(reply)
 
     async def _apply(self, reply: Reply) -> ItemOutcome:
