@@ -11,9 +11,11 @@ from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from pydantic import ValidationError
 
 from shared import json, tracing
 from shared.batching import Batcher
+from shared.contracts import Reply
 from shared.messages import send_items
 from shared.tracing import TracingSettings
 from tests.spans import RecordingPublisher, recorded
@@ -181,3 +183,26 @@ async def test_a_batch_is_written_in_no_callers_context() -> None:
 
     assert list(await asyncio.gather(submit("first"), submit("second"))) == ["first", "second"]
     assert seen == ["none"]
+
+
+@pytest.mark.parametrize("traceparent", ["", "00-xyz", "00-" + "a" * 32 + "-" + "b" * 16 + "-01\n"])
+def test_an_item_whose_traceparent_is_not_w3c_is_refused(traceparent: str) -> None:
+    reply = {"success": True, "sagaId": "5f0c3a52-8f8e-4a55-9d43-0d6f0a1bb1a4", "stepId": "createOrder"}
+
+    with pytest.raises(ValidationError, match="traceparent"):
+        Reply.model_validate({**reply, "traceparent": traceparent})
+
+
+def test_a_contract_never_writes_the_traceparent_it_was_given() -> None:
+    given = "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    reply = Reply.model_validate(
+        {
+            "success": True,
+            "sagaId": "5f0c3a52-8f8e-4a55-9d43-0d6f0a1bb1a4",
+            "stepId": "x",
+            "traceparent": given,
+        }
+    )
+
+    assert reply.traceparent == given
+    assert "traceparent" not in reply.model_dump(mode="json", by_alias=True)
