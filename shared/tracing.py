@@ -45,6 +45,7 @@ class TracingSettings(BaseSettings):
     traces_exporter: str = ""  # otlp or console; unset, otlp if an endpoint is named
     exporter_otlp_endpoint: str = ""
     exporter_otlp_traces_endpoint: str = ""
+    exporter_otlp_protocol: str = ""  # only http/protobuf is installed
     service_name: str = ""
 
     @property
@@ -64,16 +65,20 @@ def configure(process: str, settings: TracingSettings | None = None) -> bool:
     # Resource.create reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES; ours only fills a gap.
     resource = Resource.create({} if settings.service_name else {SERVICE_NAME: process})
     provider = TracerProvider(resource=resource)
-    provider.add_span_processor(BatchSpanProcessor(_exporter(settings.exporter)))
+    provider.add_span_processor(
+        BatchSpanProcessor(_exporter(settings.exporter, settings.exporter_otlp_protocol))
+    )
     install(provider)
     return True
 
 
-def _exporter(name: str) -> SpanExporter:
+def _exporter(name: str, protocol: str) -> SpanExporter:
     if name == "console":
         return ConsoleSpanExporter()
     if name != "otlp":
         raise ValueError(f"OTEL_TRACES_EXPORTER={name!r}: only otlp, console and none are supported")
+    if protocol not in ("", "http/protobuf"):
+        raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r}: only http/protobuf is supported")
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
 
     return OTLPSpanExporter()  # endpoint, headers, timeout: from OTEL_EXPORTER_OTLP_*

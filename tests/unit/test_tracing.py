@@ -27,6 +27,7 @@ OTEL_VARIABLES = [
     "OTEL_TRACES_EXPORTER",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
     "OTEL_SERVICE_NAME",
 ]
 
@@ -73,11 +74,18 @@ def test_unset_it_sets_up_nothing_and_leaves_bodies_alone(environment: pytest.Mo
     assert tracing.stamp({"sagaId": "s"}) == {"sagaId": "s"}
 
 
-def test_an_unknown_exporter_is_refused_at_start(environment: pytest.MonkeyPatch) -> None:
-    environment.setenv("OTEL_TRACES_EXPORTER", "zipkin")
+@pytest.mark.parametrize(
+    ("variable", "value"), [("OTEL_TRACES_EXPORTER", "zipkin"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]
+)
+def test_an_exporter_or_protocol_that_is_not_installed_is_refused_at_start(
+    environment: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    environment.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+    environment.setenv(variable, value)
 
-    with pytest.raises(ValueError, match="zipkin"):
+    with pytest.raises(ValueError, match=f"{variable}='{value}'"):
         tracing.configure("order_service")
+    assert tracing.provider() is None
 
 
 def _parent_span(exporter: InMemorySpanExporter, name: str) -> ReadableSpan:
@@ -206,3 +214,22 @@ def test_a_contract_never_writes_the_traceparent_it_was_given() -> None:
 
     assert reply.traceparent == given
     assert "traceparent" not in reply.model_dump(mode="json", by_alias=True)
+
+
+@pytest.mark.parametrize(("service_name", "expected"), [(None, "order_service"), ("orders", "orders")])
+def test_an_endpoint_sets_up_the_sdk_named_after_the_process_unless_otel_service_name_says(
+    environment: pytest.MonkeyPatch, service_name: str | None, expected: str
+) -> None:
+    environment.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    if service_name:
+        environment.setenv("OTEL_SERVICE_NAME", service_name)
+
+    assert tracing.configure("order_service") is True
+    try:
+        provider = tracing.provider()
+        assert provider is not None
+        assert provider.resource.attributes["service.name"] == expected
+        assert tracing.stamp({}) == {}  # no span is current: nothing to carry
+    finally:
+        tracing.shutdown()
+        tracing.install(None)
