@@ -1,7 +1,7 @@
 """Checks the books after a run: every saga finished, no effect twice, every database agrees.
 
-Reads the orchestrator's and every service's database; used by the fault tests, `make chaos`
-and `make bench`.
+Reads the orchestrator's and every service's database, each service's as its own package's books
+say (`shared.books`); used by the fault tests, `make chaos` and `make bench`.
 """
 
 from collections import Counter, defaultdict
@@ -12,26 +12,12 @@ from uuid import UUID
 
 import asyncpg
 
+from ops import registry
 from ops.system import SystemConfig
+from saga_orchestrator import workflows
 from shared import json
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
-COMPENSATIONS = {"cancelOrder", "cancelPayment", "releaseStock", "cancelShipment"}
-# What each service's row must say, by the saga's final status; None: no row.
-EXPECTED: dict[str, dict[str, set[str | None]]] = {
-    "COMPLETED": {
-        "order": {"CREATED"},
-        "payment": {"CHARGED"},
-        "reservation": {"RESERVED"},
-        "shipment": {"CREATED"},
-    },
-    "UNDONE": {
-        "order": {"CANCELLED", None},
-        "payment": {"REFUNDED", "VOIDED", None},
-        "reservation": {"RELEASED", "VOIDED", None},
-        "shipment": {"CANCELLED", "VOIDED", None},
-    },
-}
 
 
 @dataclass
@@ -39,7 +25,7 @@ class Audit:
     sagas: int = 0
     terminal: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
-    stock_taken: Counter[str] = field(default_factory=Counter)  # by product: initial stock less stock now
+    stock_taken: Counter[str] = field(default_factory=Counter)  # by item: what the run used up of its seed
     lost: list[str] = field(default_factory=list)
     stuck: list[str] = field(default_factory=list)
     double_effects: list[str] = field(default_factory=list)
@@ -58,52 +44,52 @@ class Audit:
 
 
 async def audit(config: SystemConfig, started: Iterable[str], initial_stock: dict[str, int]) -> Audit:
-    """`started` are the order ids whose start was accepted; `initial_stock` the seeded products."""
-    sagas = await fetch(config, "saga-orchestrator", "SELECT saga_id, saga_key, status, input FROM sagas")
+    """`started` are the keys whose start was accepted; `initial_stock` what the run seeded, by item."""
+    sagas = await fetch(
+        config, "saga-orchestrator", "SELECT saga_id, workflow, saga_key, status, input FROM sagas"
+    )
     events = await fetch(
         config,
         "saga-orchestrator",
         "SELECT saga_id, seq, type, state, command FROM saga_events ORDER BY saga_id, seq",
     )
     rows = await _service_rows(config)
-    stock, reserved = await _inventory(config)
     result = Audit(sagas=len(sagas))
     result.lost = sorted(set(started) - {s["saga_key"] for s in sagas})
     histories = _histories(events)
-    completed_units: Counter[str] = Counter()
     for saga in sagas:
         _check_saga(result, saga, rows, histories.get(saga["saga_id"], []))
-        if saga["status"] == "COMPLETED":
-            completed_units[saga["input"]["productId"]] += saga["input"]["quantity"]
-    _check_stock(result, initial_stock, stock, reserved, completed_units)
+    for service in registry.services():
+        completed = [s["input"] for s in sagas if s["status"] == "COMPLETED" and service in _services(s)]
+        await _check_service(config, service, result, completed, initial_stock)
     return result
 
 
 async def _service_rows(config: SystemConfig) -> dict[str, dict[UUID, str]]:
     """Each service's record of each saga: its row's status, by saga id."""
     return {
-        "order": await _by_saga(config, "order-service", "SELECT saga_id, status FROM orders"),
-        "payment": await _by_saga(config, "payment-service", "SELECT saga_id, status FROM payments"),
-        "reservation": await _by_saga(
-            config, "inventory-service", "SELECT saga_id, status FROM reservations"
-        ),
-        "shipment": await _by_saga(config, "shipping-service", "SELECT saga_id, status FROM shipments"),
+        service: await _by_saga(
+            config, registry.folder(service), f"SELECT saga_id, status FROM {registry.books(service).table}"
+        )
+        for service in registry.services()
     }
 
 
-async def _inventory(config: SystemConfig) -> tuple[dict[str, int], dict[str, int]]:
-    """Stock on hand and units held by reservations, by product."""
-    stock = {
-        r["product_id"]: r["stock"]
-        for r in await fetch(config, "inventory-service", "SELECT * FROM products")
-    }
-    reserved = await fetch(
-        config,
-        "inventory-service",
-        "SELECT product_id, sum(quantity) AS units FROM reservations"
-        " WHERE status = 'RESERVED' GROUP BY product_id",
-    )
-    return stock, {r["product_id"]: r["units"] for r in reserved}
+async def _check_service(
+    config: SystemConfig, service: str, result: Audit, completed: list[Any], seeded: dict[str, int]
+) -> None:
+    """The service's own check of its books, where it has one."""
+    check = registry.books(service).check
+    if check is None:
+        return
+    conn = await asyncpg.connect(config.database_url(registry.folder(service)))
+    try:
+        found = await check(conn, completed, seeded)
+    finally:
+        await conn.close()
+    result.stock_taken.update(found.taken)
+    result.double_effects += found.double_effects
+    result.imbalances += found.imbalances
 
 
 def _check_saga(
@@ -115,12 +101,16 @@ def _check_saga(
         result.stuck.append(f"{key} is {status}")
         return
     result.terminal += 1
-    expected = EXPECTED["COMPLETED" if status == "COMPLETED" else "UNDONE"]
-    for service, statuses in expected.items():
+    for service in _services(saga):
         found = rows[service].get(saga["saga_id"])
-        if found not in statuses:
-            result.imbalances.append(f"{key} is {status} but its {service} is {found}")
+        if found not in registry.books(service).statuses(completed=status == "COMPLETED"):
+            result.imbalances.append(f"{key} is {status} but its {service} row is {found}")
     _check_history(result, key, status, history)
+
+
+def _services(saga: asyncpg.Record) -> tuple[str, ...]:
+    """The services the saga's workflow names: only their books know of it."""
+    return workflows.WORKFLOWS[saga["workflow"]].services
 
 
 def _check_history(result: Audit, key: str, status: str, history: list[asyncpg.Record]) -> None:
@@ -136,26 +126,9 @@ def _check_history(result: Audit, key: str, status: str, history: list[asyncpg.R
         result.broken_histories.append(f"{key}: sequence numbers {seqs}")
     if not states or states[0] != "STARTED" or states[-1] != status:
         result.broken_histories.append(f"{key}: states {states} do not run from STARTED to {status}")
-    if status == "COMPLETED" and sent & COMPENSATIONS:
-        result.imbalances.append(f"{key} is COMPLETED but compensated {sorted(sent & COMPENSATIONS)}")
-
-
-def _check_stock(
-    result: Audit,
-    initial: dict[str, int],
-    stock: dict[str, int],
-    reserved: dict[str, int],
-    completed: Counter[str],
-) -> None:
-    for product, before in initial.items():
-        now, held = stock.get(product, 0), reserved.get(product, 0)
-        result.stock_taken[product] = before - now
-        if before - now != held:
-            result.double_effects.append(f"{product}: stock fell by {before - now}, reservations hold {held}")
-        if before - now != completed[product]:
-            result.imbalances.append(
-                f"{product}: stock fell by {before - now}, completed sagas took {completed[product]}"
-            )
+    compensated = sent & registry.compensations()
+    if status == "COMPLETED" and compensated:
+        result.imbalances.append(f"{key} is COMPLETED but compensated {sorted(compensated)}")
 
 
 def _histories(events: list[asyncpg.Record]) -> dict[UUID, list[asyncpg.Record]]:

@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from saga_orchestrator.workflows import WORKFLOWS
+from ops import registry
 from shared import access, json
 
-# The services of every workflow, each a process role with a user of its own.
-SERVICES = tuple(dict.fromkeys(service for workflow in WORKFLOWS.values() for service in workflow.services))
 SECRETS = Path(".run/secrets.json")
 CORRELATION_VARIABLE = "CORRELATION_SECRET"
 LOCAL_AMQP = "amqp://127.0.0.1:5672/"
@@ -127,10 +125,10 @@ def main() -> None:
     """Sets up the local broker; with `--definitions`, prints the document compose loads instead
     (message-broker/definitions.json), users without password hashes."""
     if sys.argv[1:] == ["--definitions"]:
-        document = access.definitions(access.DEFAULT_VHOST, SERVICES)
+        document = access.definitions(access.DEFAULT_VHOST, registry.services())
         print(stdlib_json.dumps(document, indent=2))
         return
-    broker = asyncio.run(set_up_local(SERVICES))
+    broker = asyncio.run(set_up_local(registry.services()))
     roles = ", ".join(broker.user(role) for role in broker.passwords)
     print(f"vhost {broker.vhost}: users {roles}; passwords in {SECRETS} unless set by BROKER_PASSWORD_<ROLE>")
 

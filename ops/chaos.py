@@ -15,7 +15,7 @@ from pathlib import Path
 
 import asyncpg
 
-from ops import broker_access, database_access, namespace, servers, traffic
+from ops import broker_access, database_access, namespace, registry, servers, traffic
 from ops.audit import Audit
 from ops.system import ORCHESTRATOR, System, SystemConfig, queue_prefix
 from ops.traffic import Traffic, settled
@@ -112,7 +112,7 @@ def report(traffic: Traffic, books: Audit, monkey: Monkey, recovery: float) -> s
 
 
 async def chaos(sagas: int, rate: float, seed: int) -> int:
-    broker = await broker_access.set_up_local(broker_access.SERVICES, "saga-chaos", queue_prefix(NAMESPACE))
+    broker = await broker_access.set_up_local(registry.services(), "saga-chaos", queue_prefix(NAMESPACE))
     config = SystemConfig(
         namespace=NAMESPACE, orchestrators=2, log_dir=Path(".run/chaos"), env=ENV, broker=broker
     )

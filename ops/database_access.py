@@ -10,48 +10,35 @@ import asyncio
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+from ops import registry
+from ops.migrations import VERSION_TABLE, migrate
 from shared import logs
 from shared.database import connect_when_up, with_database
 
 log = logging.getLogger(__name__)
 
-# Each process's database, and the packages whose migrations make its schema, in order.
-DATABASES: dict[str, tuple[str, ...]] = {
-    "saga_orchestrator": ("saga_orchestrator",),
-    "order_service": ("shared", "order_service"),
-    "payment_service": ("shared", "payment_service"),
-    "inventory_service": ("shared", "inventory_service"),
-    "shipping_service": ("shared", "shipping_service"),
-}
-
-MIGRATIONS_TABLE = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    name text PRIMARY KEY,
-    applied_at timestamptz NOT NULL DEFAULT now()
-)
-"""
 
 # A runtime role logs in and nothing more; said in full, so a role made by hand is set straight.
 ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
 
-# What a runtime role may do in its own database: change rows and take sequence numbers. The
-# migrations' own bookkeeping is the owner's. LISTEN and NOTIFY need no grant.
+# What a runtime role may do in its own database: change rows and take sequence numbers. LISTEN and
+# NOTIFY need no grant.
 GRANTS = (
     "REVOKE ALL ON SCHEMA public FROM PUBLIC",
     "GRANT USAGE ON SCHEMA public TO {role}",
     "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
-    "REVOKE ALL ON schema_migrations FROM {role}",
 )
+# The migrations' own bookkeeping is the owner's.
+KEEP_BOOKKEEPING = f"REVOKE ALL ON {VERSION_TABLE} FROM {{role}}"
 
 
 @dataclass(frozen=True)
@@ -72,21 +59,39 @@ def passwords(path: Path, environ: Mapping[str, str]) -> dict[str, str]:
 
     The file has the environment's form (`ORDER_SERVICE_DB_PASSWORD=...`), so it can serve as one.
     """
-    if not all(password_variable(p) in environ for p in DATABASES) and not path.exists():
-        _write_once(path, "".join(f"{password_variable(p)}={secrets.token_urlsafe(24)}\n" for p in DATABASES))
-    stored = dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
-    return {p: environ.get(password_variable(p)) or stored[password_variable(p)] for p in DATABASES}
+    packages = registry.packages()
+    if not all(password_variable(p) in environ for p in packages) and not path.exists():
+        _write(path, _generated(packages))
+    stored = _stored(path)
+    if missing := [p for p in packages if password_variable(p) not in {**stored, **environ}]:
+        # A service added since the file was written: its password joins the others'.
+        known = "".join(f"{name}={value}\n" for name, value in stored.items())
+        _write(path, known + _generated(missing), replace=True)
+        stored = _stored(path)
+    return {p: environ.get(password_variable(p)) or stored[password_variable(p)] for p in packages}
 
 
-def _write_once(path: Path, text: str) -> None:
-    """Writes the file unless it exists; of several writers at once, the first one's text stays."""
+def _generated(packages: Iterable[str]) -> str:
+    return "".join(f"{password_variable(p)}={secrets.token_urlsafe(24)}\n" for p in packages)
+
+
+def _stored(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
+
+
+def _write(path: Path, text: str, replace: bool = False) -> None:
+    """Writes the file unless it exists (of several writers at once, the first one's text stays),
+    or, to `replace` it, in its place; no reader ever sees a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     draft = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     draft.touch(mode=0o600, exist_ok=False)  # only its owner reads it, from the start
     draft.write_text(text)
+    if replace:
+        draft.replace(path)
+        return
     try:
         with suppress(FileExistsError):
-            path.hardlink_to(draft)  # no reader ever sees a half-written file
+            path.hardlink_to(draft)
     finally:
         draft.unlink()
 
@@ -101,6 +106,15 @@ def login_url(owner_url: str, role: str, password: str) -> str:
 
 async def set_up(owner_url: str, logins: list[Login]) -> None:
     """Creates each login's role and database, migrates it and grants the role its rows; safe to repeat."""
+    await create_logins(owner_url, logins)
+    for login in logins:
+        await migrate(with_database(owner_url, login.role), login.package)
+        await grant(owner_url, login.role, (*GRANTS, KEEP_BOOKKEEPING))
+        log.info("database %s set up for its role", login.role)
+
+
+async def create_logins(owner_url: str, logins: list[Login]) -> None:
+    """Each login's role, with its password, and its database, which only it may connect to."""
     owner = await connect_when_up(with_database(owner_url, "postgres"))
     try:
         for login in logins:
@@ -108,15 +122,16 @@ async def set_up(owner_url: str, logins: list[Login]) -> None:
             await _create_database(owner, login.role)
     finally:
         await owner.close()
-    for login in logins:
-        database = await connect_when_up(with_database(owner_url, login.role))
-        try:
-            await migrate(database, DATABASES[login.package])
-            for grant in GRANTS:
-                await database.execute(await _format(database, grant, role=login.role))
-        finally:
-            await database.close()
-        log.info("database %s set up for its role", login.role)
+
+
+async def grant(owner_url: str, role: str, grants: tuple[str, ...]) -> None:
+    """Runs the statements in the role's database, with `{role}` its quoted name."""
+    database = await connect_when_up(with_database(owner_url, role))
+    try:
+        for sql in grants:
+            await database.execute(await _format(database, sql, role=role))
+    finally:
+        await database.close()
 
 
 async def tear_down(owner_url: str, names: list[str]) -> None:
@@ -161,30 +176,10 @@ async def _format(conn: asyncpg.Connection, sql: str, **values: str) -> str:
     return sql.format(**dict(quoted))
 
 
-async def migrate(conn: asyncpg.Connection, packages: tuple[str, ...]) -> None:
-    """Applies each package's `migrations/NNN_*.sql` files once each, in package then name order."""
-    scripts = [
-        (f"{package}/{entry.name}", entry.read_text())
-        for package in packages
-        for entry in sorted(files(package).joinpath("migrations").iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".sql")
-    ]
-    async with conn.transaction():
-        # Two setups at once must not apply the same script twice.
-        await conn.execute("SELECT pg_advisory_xact_lock(7261)")
-        await conn.execute(MIGRATIONS_TABLE)
-        done = {row["name"] for row in await conn.fetch("SELECT name FROM schema_migrations")}
-        for name, sql in scripts:
-            if name not in done:
-                log.info("applying migration %s", name)
-                await conn.execute(sql)
-                await conn.execute("INSERT INTO schema_migrations VALUES ($1)", name)
-
-
 def main() -> None:
     logs.configure("ops.database_access", "INFO")
     owner_url = os.environ["POSTGRES_URL"]
-    logins = [Login(p, p, os.environ[password_variable(p)]) for p in DATABASES]
+    logins = [Login(p, p, os.environ[password_variable(p)]) for p in registry.packages()]
     asyncio.run(set_up(owner_url, logins))
 
 

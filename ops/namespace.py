@@ -3,12 +3,10 @@ benchmark starts from nothing."""
 
 import aio_pika
 
-from ops import database_access
-from ops.system import ORCHESTRATOR, WORKERS, SystemConfig
+from ops import database_access, registry
+from ops.system import ORCHESTRATOR, SystemConfig
 from shared import topology
 from shared.topology import command_queue, dead_letter_queue, replica_reply_queue, reply_queue
-
-SERVICES = ("order", "payment", "inventory", "shipping")
 
 
 async def create(config: SystemConfig) -> None:
@@ -17,7 +15,7 @@ async def create(config: SystemConfig) -> None:
     connection = await aio_pika.connect(config.amqp_url)
     async with connection:
         await topology.declare(
-            await connection.channel(), [command_queue(s, prefix) for s in SERVICES], prefix
+            await connection.channel(), [command_queue(s, prefix) for s in registry.services()], prefix
         )
 
 
@@ -28,16 +26,22 @@ async def remove(config: SystemConfig) -> None:
 
 async def drop_databases(config: SystemConfig) -> None:
     """Drops every process's database, and its login role with it."""
-    roles = [config.database_role(service) for service in (*WORKERS, ORCHESTRATOR)]
+    roles = [config.database_role(package) for package in registry.packages()]
     await database_access.tear_down(config.postgres_url, roles)
 
 
-async def delete_queues(config: SystemConfig) -> None:
+def queues(config: SystemConfig) -> list[str]:
+    """Every queue of the system: each service's commands, the replies, the dead letters, and
+    each orchestrator replica's own replies."""
     prefix = config.queue_prefix
-    names = [command_queue(s, prefix) for s in SERVICES] + [reply_queue(prefix), dead_letter_queue(prefix)]
-    names += [replica_reply_queue(s, prefix) for s in config.services if s.startswith(ORCHESTRATOR)]
+    names = [command_queue(s, prefix) for s in registry.services()]
+    names += [reply_queue(prefix), dead_letter_queue(prefix)]
+    return names + [replica_reply_queue(s, prefix) for s in config.services if s.startswith(ORCHESTRATOR)]
+
+
+async def delete_queues(config: SystemConfig) -> None:
     connection = await aio_pika.connect(config.amqp_url)
     async with connection:
         channel = await connection.channel()
-        for name in names:
+        for name in queues(config):
             await channel.queue_delete(name)

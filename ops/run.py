@@ -1,4 +1,5 @@
-"""`make run`: starts the five services on this machine and follows their logs until Ctrl-C."""
+"""`make run`: starts the orchestrator and every service its workflows name on this machine, and
+follows their logs until Ctrl-C."""
 
 import argparse
 import asyncio
@@ -7,9 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-from ops import broker_access, database_access
+from ops import broker_access, database_access, registry
 from ops.system import ORCHESTRATOR, System, SystemConfig
 from saga_orchestrator import settings as orchestrator
+
+# The workers' /metrics: order-service on this port, payment, inventory and shipping on the next three.
+METRICS_PORT = 9100
 
 
 class LogFollower:
@@ -50,8 +54,8 @@ def main() -> None:
     # What the orchestrators will read, as they inherit this environment: a bad key stops us here.
     keys = orchestrator.from_environment().keys
     # The broker's vhost, users and queues first: the services may use them, not create them.
-    broker = asyncio.run(broker_access.set_up_local(broker_access.SERVICES))
-    system = System(SystemConfig(orchestrators=args.orchestrators, broker=broker))
+    broker = asyncio.run(broker_access.set_up_local(registry.services()))
+    system = System(SystemConfig(orchestrators=args.orchestrators, broker=broker, metrics_port=METRICS_PORT))
     for service in system.config.services:
         system.log_path(service).unlink(missing_ok=True)
     logs = LogFollower([system.log_path(s) for s in system.config.services])

@@ -1,6 +1,8 @@
-"""The five services as local processes: started as `python -m <package>`, killed and restarted by PID."""
+"""The system's processes, the orchestrator and every service of the registry, as local processes:
+started as `python -m <package>`, killed and restarted by PID."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,12 +14,13 @@ from pathlib import Path
 
 import httpx
 
-from ops import database_access
+from ops import database_access, registry
 from ops.broker_access import CORRELATION_VARIABLE, BrokerAccess
 from shared import access
 
-WORKERS = ("order-service", "payment-service", "inventory-service", "shipping-service")
-ORCHESTRATOR = "saga-orchestrator"
+# A worker's "ready" line, in the human format or as the message of a JSON line (LOG_FORMAT=json).
+READY = re.compile(rb'[ "]ready: ')
+ORCHESTRATOR = registry.ORCHESTRATOR
 
 
 def package_of(service: str) -> str:
@@ -60,6 +63,9 @@ class SystemConfig:
     namespace: str = ""  # prefixes databases and queues, so a test run stays apart
     orchestrators: int = 1
     http_port: int = 3000
+    # The first of four consecutive ports, one per worker's /metrics listener; None serves none.
+    # (An orchestrator serves /metrics on its HTTP port.)
+    metrics_port: int | None = None
     log_dir: Path = Path(".run/logs")
     database_passwords: Path = Path(".run/database-passwords.env")  # written on first use
     env: dict[str, str] = field(default_factory=dict)  # for every process
@@ -83,11 +89,19 @@ class SystemConfig:
     @property
     def services(self) -> list[str]:
         replicas = [ORCHESTRATOR if i == 0 else f"{ORCHESTRATOR}-{i + 1}" for i in range(self.orchestrators)]
-        return [*WORKERS, *replicas]
+        return [*registry.workers(), *replicas]
 
     def port(self, service: str) -> int:
         replica = int(service.rsplit("-", 1)[1]) - 1 if service[-1].isdigit() else 0
         return self.http_port + replica
+
+    def metrics_url(self, service: str) -> str:
+        """Where Prometheus scrapes the process."""
+        if service.startswith(ORCHESTRATOR):
+            return f"http://127.0.0.1:{self.port(service)}/metrics"
+        if self.metrics_port is None:
+            raise RuntimeError("the workers serve no metrics: no metrics_port")
+        return f"http://127.0.0.1:{self.metrics_port + registry.workers().index(service)}/metrics"
 
     @property
     def queue_prefix(self) -> str:
@@ -100,8 +114,7 @@ class SystemConfig:
     def database_logins(self) -> list[database_access.Login]:
         """Every process's login; the setup step creates them, with their databases."""
         passwords = database_access.passwords(self.database_passwords, os.environ)
-        roles = {package_of(s): self.database_role(s) for s in (*WORKERS, ORCHESTRATOR)}
-        return [database_access.Login(package, role, passwords[package]) for package, role in roles.items()]
+        return [database_access.Login(p, self.database_role(p), passwords[p]) for p in registry.packages()]
 
     def database_url(self, service: str) -> str:
         """The process's own database, logged in as its own role."""
@@ -121,6 +134,8 @@ class SystemConfig:
             "HTTP_PORT": str(self.port(service)),
             **self.env,
         }
+        if service in registry.workers() and self.metrics_port is not None:
+            env["METRICS_PORT"] = str(self.metrics_port + registry.workers().index(service))
         if service.startswith(ORCHESTRATOR):
             env["REPLICA"] = service  # a restarted replica takes up its own reply queue again
             env[CORRELATION_VARIABLE] = self.access.correlation_secret  # the services never see it
@@ -212,4 +227,4 @@ class System:
                 return False
         with self.log_path(service).open("rb") as log:
             log.seek(since)
-            return b" ready: " in log.read()
+            return READY.search(log.read()) is not None

@@ -62,10 +62,16 @@ def permissions(role: str, prefix_pattern: str = "") -> tuple[str, str, str]:
     if role == ORCHESTRATOR:
         # Its own reply queue it declares (configure), binds (write on the queue, read on the
         # exchange) and consumes; the reply exchange is the queue's dead-letter exchange (write).
+        # It keeps the dead letters (read), and sends a redriven command through the command
+        # exchange it writes to anyway.
         configure = _names(prefix_pattern, replica_queues)
         write = _names(prefix_pattern, *map(esc, topology.exchanges()), replica_queues)
         read = _names(
-            prefix_pattern, esc(topology.reply_queue()), replica_queues, esc(topology.reply_exchange())
+            prefix_pattern,
+            esc(topology.reply_queue()),
+            replica_queues,
+            esc(topology.reply_exchange()),
+            esc(topology.dead_letter_queue()),
         )
         return configure, write, read
     answers = (esc(topology.reply_exchange()), esc(topology.dead_letter_exchange()))

@@ -11,6 +11,7 @@ import aiormq
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustConnection
 from pamqp.commands import Basic
 
+from shared.metrics import count_dead_letter
 from shared.retry import when_up
 from shared.topology import dead_letter_queue, exchange_for
 
@@ -119,3 +120,4 @@ class Publisher:
         log.error("dead-lettered message from %s: %s", message.routing_key, reason)
         headers = {"x-reason": reason[:1000], "x-original-queue": message.routing_key or ""}
         await self.publish(dead_letter_queue(prefix), body, message_id=message.message_id, headers=headers)
+        count_dead_letter((message.routing_key or "").removeprefix(prefix), reason)

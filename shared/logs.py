@@ -1,8 +1,12 @@
-"""One log line per event, key=value fields after the message, readable in `docker compose logs`."""
+"""One log line per event: key=value fields after the message, readable in `docker compose logs`, or
+with LOG_FORMAT=json one JSON object a line, for a log store to index."""
 
 import logging
 import re
 import sys
+from typing import Any, Literal
+
+from shared.json_logs import JsonFormatter
 
 FORMAT = "%(asctime)s %(levelname)-5s %(name)s %(message)s"
 LIFECYCLE = "lifecycle"
@@ -25,9 +29,10 @@ class OneLineFormatter(logging.Formatter):
         return _CONTROL.sub(_escaped, super().format(record))
 
 
-def configure(process: str, level: str) -> logging.Logger:
+def configure(process: str, level: str, format: Literal["human", "json"] = "human") -> logging.Logger:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(OneLineFormatter(FORMAT))
+    service = process.replace("_", "-")
+    handler.setFormatter(JsonFormatter(service) if format == "json" else OneLineFormatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -40,3 +45,9 @@ def configure(process: str, level: str) -> logging.Logger:
 def lifecycle(process: str) -> logging.Logger:
     """Start and stop lines, written at any log level: tools wait for the "ready" line."""
     return logging.getLogger(f"{LIFECYCLE}.{process}")
+
+
+def fields(saga_id: object, step: str | None = None, **key: object) -> dict[str, Any]:
+    """A record's saga, step and, named as its workflow names it (`orderId=...`), its key: `extra`
+    for a log call, which the JSON lines carry as fields and the human lines leave to the message."""
+    return {"saga_fields": {"sagaId": str(saga_id), "step": step, **key}}

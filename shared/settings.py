@@ -1,7 +1,12 @@
 """Settings every process shares, read from the environment with defaults that work on a local machine."""
 
+from typing import TYPE_CHECKING, Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from shared.worker.runtime import Setup
 
 
 class ProcessSettings(BaseSettings):
@@ -15,3 +20,13 @@ class ProcessSettings(BaseSettings):
     prefetch: int = Field(default=64, ge=1)
     db_pool_size: int = Field(default=8, ge=1)
     log_level: str = "INFO"
+    log_format: Literal["human", "json"] = Field(default="human", description="json: one object a line")
+    metrics_host: str = Field(default="127.0.0.1", description="a worker's /metrics listener's address")
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="a worker serves /metrics on it; unset, it serves none"
+    )
+
+    def startup(self) -> "Setup | None":
+        """What the worker does once its pool is open, before it consumes: nothing, unless the
+        service says otherwise; its process and the tests both start it through here."""
+        return None

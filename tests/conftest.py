@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from ops import broker_access
+from ops import broker_access, registry
 from ops.broker_access import BrokerAccess
 from tests.infrastructure import Infrastructure, infrastructure
 from tests.polling import random_ref
@@ -29,10 +29,8 @@ async def broker(infra: Infrastructure, run_id: str) -> AsyncIterator[BrokerAcce
     """A vhost named after the run, with its users and their permissions, set up once (each
     `rabbitmqctl` call takes about a second) and deleted at the end. Every system and bus of the
     run lives in it, their queue prefixes all starting with the run's id."""
-    access = broker_access.generated(infra.amqp_url, run_id, broker_access.SERVICES)
+    access = broker_access.generated(infra.amqp_url, run_id, registry.services())
     prefixes = re.escape(run_id) + r"\w*[._]"
-    await broker_access.provision(
-        access, broker_access.SERVICES, prefix_pattern=prefixes, topology_prefix=None
-    )
+    await broker_access.provision(access, registry.services(), prefix_pattern=prefixes, topology_prefix=None)
     yield access
     await broker_access.remove(access)

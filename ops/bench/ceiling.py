@@ -15,13 +15,11 @@ import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel
 
+from saga_orchestrator import workflows
 from shared.database import with_database
 from shared.topology import QUORUM
 
-# From the design. Succeeding: 4 commands and 4 replies; the orchestrator commits the start and
-# each reply, each service each command. Failing at shipping adds 3 compensations and replies.
-MESSAGES = {"COMPLETED": 8, "FAILED": 14}
-COMMITS = {"COMPLETED": 1 + 4 + 4, "FAILED": 1 + 7 + 7}
+WORKFLOW = "order"  # the one the bench drives
 CONNECTIONS_LEFT_FREE = 10  # for whoever else uses the server meanwhile
 CHANNELS = 4
 BODY = b'{"sagaId": "%s", "payload": {"orderId": "bench", "quantity": 1}, "pad": "' + b"x" * 300 + b'"}'
@@ -43,10 +41,12 @@ class SagaCost:
 
     @classmethod
     def of_mix(cls, failure_share: float) -> "SagaCost":
-        def weighted(per: dict[str, int]) -> float:
-            return (1 - failure_share) * per["COMPLETED"] + failure_share * per["FAILED"]
-
-        return cls(weighted(COMMITS), weighted(MESSAGES))
+        """A saga that completes sends each step's command; one that fails at its last step also
+        compensates every step before it. Each command has its reply; the orchestrator commits the
+        start and each reply, each service each command."""
+        steps = len(workflows.WORKFLOWS[WORKFLOW].steps)
+        commands = (1 - failure_share) * steps + failure_share * (steps + steps - 1)
+        return cls(commits=1 + 2 * commands, messages=2 * commands)
 
     def bound(self, ceiling: Ceiling) -> float:
         """Sagas per second the machine allows if every commit and every message served one saga

@@ -60,7 +60,10 @@ class _Group:
         for process in self.processes:
             if process.pid not in self.start_cpu:
                 # Backends born during the run spent all their CPU in it.
-                self.start_cpu[process.pid] = _cpu(process) if first else 0.0
+                try:
+                    self.start_cpu[process.pid] = _cpu(process) if first else 0.0
+                except psutil.Error:
+                    continue  # ended since it was listed: it used nothing of the run
 
     def sample(self) -> None:
         private, shared = 0, 0

@@ -1,4 +1,4 @@
-"""The system under test: five fresh processes in the bench's own databases and queues, or a running one."""
+"""The system under test: fresh processes in the bench's own databases and queues, or a running one."""
 
 import asyncio
 import secrets
@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from ops import broker_access, database_access, namespace
+from ops import broker_access, database_access, namespace, registry
 from ops.bench.options import PRODUCT, SEED_STOCK, Options
-from ops.system import ORCHESTRATOR, WORKERS, System, SystemConfig, free_ports, package_of, queue_prefix
+from ops.system import ORCHESTRATOR, System, SystemConfig, free_ports, package_of, queue_prefix
 from shared.database import database_name
 
 
@@ -26,7 +26,7 @@ class Target:
 
 async def _config(options: Options, orchestrators: int, api_key: str) -> SystemConfig:
     broker = options.broker or await broker_access.set_up_local(
-        broker_access.SERVICES, "saga-bench", queue_prefix(options.prefix), options.amqp_url
+        registry.services(), "saga-bench", queue_prefix(options.prefix), options.amqp_url
     )
     return SystemConfig(
         postgres_url=options.postgres_url,
@@ -45,7 +45,7 @@ async def _config(options: Options, orchestrators: int, api_key: str) -> SystemC
 
 @asynccontextmanager
 async def fresh_system(options: Options, orchestrators: int) -> AsyncIterator[Target]:
-    """Starts the five services on fresh databases and queues; removes them after a clean run."""
+    """Starts the system's processes on fresh databases and queues; removes them after a clean run."""
     api_key = secrets.token_urlsafe(32)
     config = await _config(options, orchestrators, api_key)
     await namespace.remove(config)
@@ -72,7 +72,9 @@ def running_system(options: Options) -> Target:
 
 
 def _discover(config: SystemConfig) -> dict[str, int]:
-    databases = {package_of(s): database_name(config.database_url(s)) for s in (*WORKERS, ORCHESTRATOR)}
+    databases = {
+        package_of(s): database_name(config.database_url(s)) for s in (*registry.workers(), ORCHESTRATOR)
+    }
     pids: dict[str, int] = {}
     for process in psutil.process_iter(["cmdline"]):
         cmdline: list[str] = process.info["cmdline"] or []

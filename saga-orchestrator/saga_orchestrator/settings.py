@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from saga_orchestrator.api.keys import ApiKeys, entries, is_loopback
 from saga_orchestrator.engine.definition import RetryPolicy
+from saga_orchestrator.workflows import BUNDLED
 from shared.settings import ProcessSettings
 
 
@@ -22,6 +23,7 @@ class Settings(ProcessSettings):
     http_host: str = Field(default="127.0.0.1", description="any other address requires API keys")
     http_port: int = 3000
     db_pool_size: int = Field(default=16, ge=1)
+    workflows_dir: Path = Field(default=BUNDLED, description="the folder of the workflow files (*.yaml)")
     step_timeout_seconds: float = Field(default=5.0, gt=0)
     max_attempts: int = Field(default=3, ge=1)
     compensation_max_attempts: int = Field(default=5, ge=1)

@@ -2,6 +2,7 @@
 and answered; the message acked once they all are."""
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
-from shared import access, tracing
+from shared import access, logs, metrics, tracing
 from shared.batching import Batcher, send_grouped
 from shared.broker import UNROUTABLE, Publisher
 from shared.contracts import CommandMessage
@@ -39,8 +40,10 @@ class CommandConsumer:
         publisher: Publisher,
         handlers: Mapping[str, Handler[Any]],
         settings: ProcessSettings,
+        service: str = "",
     ) -> None:
-        self._inbox = Inbox(pool)
+        self._service = service
+        self._inbox = Inbox(pool, service)
         self._publisher = publisher
         self._handlers = handlers
         self._settings = settings
@@ -67,24 +70,38 @@ class CommandConsumer:
             handler = self._handlers[command.command]
             payload = handler.payload.model_validate(command.payload)
         except (ValidationError, KeyError) as exc:
+            metrics.COMMANDS.labels(self._service, "invalid", metrics.REJECTED).inc()
             return f"unknown command {exc}" if isinstance(exc, KeyError) else str(exc)
+        started = time.perf_counter()
         with tracing.processing(message, command.traceparent, str(command.message_id)):
-            return await self._apply(message, command, handler.bind(payload))
+            outcome, counted_as = await self._handle(message, command, handler.bind(payload))
+        metrics.COMMANDS_BY(self._service, command.command, counted_as).inc()
+        metrics.COMMAND_HANDLE_SECONDS_BY(self._service, command.command).observe(
+            time.perf_counter() - started
+        )
+        return outcome
 
-    async def _apply(
+    async def _handle(
         self, message: AbstractIncomingMessage, command: CommandMessage, handler: BoundHandler
-    ) -> ItemOutcome:
+    ) -> tuple[ItemOutcome, str]:
+        """What became of the command, and how it is counted."""
+        where = logs.fields(command.saga_id, command.step_id)
         if self._refuses(command):
-            return None
+            return None, metrics.EXPIRED
         try:
             reply = await self._inbox.execute(command, handler)
         except RETRY_LATER as exc:
-            log.warning("saga=%s step=%s requeued: %r", command.saga_id, command.step_id, exc)
-            return exc
+            log.warning("saga=%s step=%s requeued: %r", command.saga_id, command.step_id, exc, extra=where)
+            return exc, metrics.REQUEUED
         except Refused as exc:
-            return str(exc)
+            return str(exc), metrics.REJECTED
         log.info(
-            "saga=%s step=%s success=%s error=%s", reply.saga_id, reply.step_id, reply.success, reply.error
+            "saga=%s step=%s success=%s error=%s",
+            reply.saga_id,
+            reply.step_id,
+            reply.success,
+            reply.error,
+            extra=where,
         )
         # The reply answers this command, whichever attempt the inbox first answered.
         reply = reply.model_copy(update={"correlation_id": command.correlation_id})
@@ -94,9 +111,14 @@ class CommandConsumer:
         if not_sent is not None:
             # The command comes back, and the inbox answers it with the same reply.
             log.warning(
-                "saga=%s step=%s reply not sent (%r), requeued", reply.saga_id, reply.step_id, not_sent
+                "saga=%s step=%s reply not sent (%r), requeued",
+                reply.saga_id,
+                reply.step_id,
+                not_sent,
+                extra=where,
             )
-        return not_sent
+            return not_sent, metrics.REQUEUED
+        return None, metrics.SUCCESS if reply.success else metrics.FAILURE
 
     def _refuses(self, command: CommandMessage) -> bool:
         """A command past its deadline is refused unseen: the orchestrator has given up on it."""
@@ -106,6 +128,7 @@ class CommandConsumer:
                 command.saga_id,
                 command.step_id,
                 command.deadline.isoformat(),
+                extra=logs.fields(command.saga_id, command.step_id),
             )
             return True
         return False

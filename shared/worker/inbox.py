@@ -2,16 +2,19 @@
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncpg
 import orjson
 from opentelemetry.context import Context
 
-from shared import tracing
+from shared import logs, tracing
 from shared.batching import Batcher
 from shared.contracts import CommandMessage, Reply, command_message_id
 from shared.database import RETRY_LATER
+from shared.metrics import INBOX_DUPLICATES
+from shared.schema import INBOX, names, typed
 from shared.worker.handlers import BoundHandler, Outcome
 
 log = logging.getLogger(__name__)
@@ -19,11 +22,12 @@ log = logging.getLogger(__name__)
 # What a command that raised answers: the details are for the log, not for the saga's history.
 FAILED = Outcome(success=False, code="internal_error", error="the service could not apply the command")
 
-RECORD = """
-INSERT INTO inbox (message_id, saga_id, command, reply, content)
-SELECT r.message_id, r.saga_id, r.command, r.reply, r.content
-FROM jsonb_to_recordset($1::jsonb)
-    AS r(message_id uuid, saga_id uuid, command text, reply jsonb, content text)
+# Every column of the inbox but the time it has a default for.
+_RECORDED = names(INBOX, "received_at")
+RECORD = f"""
+INSERT INTO inbox ({", ".join(_RECORDED)})
+SELECT {", ".join(f"r.{name}" for name in _RECORDED)}
+FROM jsonb_to_recordset($1::jsonb) AS r({typed(INBOX, *_RECORDED)})
 ON CONFLICT (message_id) DO NOTHING
 """
 
@@ -45,8 +49,9 @@ class Inbox:
     which sorts them out: so a batch changes how many commits there are, never an outcome.
     """
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, service: str = "") -> None:
         self._pool = pool
+        self._duplicate = INBOX_DUPLICATES.labels(service).inc
         self._batcher: Batcher[Work, Reply] = Batcher(self._execute_many, key=lambda w: w.command.message_id)
 
     async def execute(self, command: CommandMessage, handler: BoundHandler) -> Reply:
@@ -67,7 +72,7 @@ class Inbox:
     async def _alone(self, work: Work) -> Reply | Exception:
         try:
             with tracing.transaction([_traced(work)]):
-                return await execute(self._pool, work.command, work.handler)
+                return await execute(self._pool, work.command, work.handler, self._duplicate)
         except RETRY_LATER as exc:
             return exc
         except Refused as exc:
@@ -108,7 +113,12 @@ def content_digest(command: CommandMessage) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-async def execute(pool: asyncpg.Pool, command: CommandMessage, handler: BoundHandler) -> Reply:
+async def execute(
+    pool: asyncpg.Pool,
+    command: CommandMessage,
+    handler: BoundHandler,
+    on_duplicate: Callable[[], None] = lambda: None,
+) -> Reply:
     """Applies the command once; a command seen before gets the reply it got the first time.
 
     The handler runs first and the inbox row goes in last, in the same transaction: a command
@@ -133,11 +143,13 @@ async def execute(pool: asyncpg.Pool, command: CommandMessage, handler: BoundHan
                 raise Refused(
                     f"message id {command.message_id} was taken before with other content"
                 ) from None
+            on_duplicate()
             return Reply.model_validate(stored["reply"])
         except RETRY_LATER:
             raise
         except Exception:
-            log.exception("saga=%s step=%s failed", command.saga_id, command.step_id)
+            where = logs.fields(command.saga_id, command.step_id)
+            log.exception("saga=%s step=%s failed", command.saga_id, command.step_id, extra=where)
             return _reply(command, FAILED)
 
 

@@ -10,7 +10,7 @@ import asyncpg
 import uvloop
 from aio_pika.abc import AbstractRobustConnection
 
-from shared import access, broker, database, gc_tuning, logs, topology, tracing
+from shared import access, broker, database, gc_tuning, logs, metrics, topology, tracing
 from shared.settings import ProcessSettings
 from shared.worker.consumer import CommandConsumer
 from shared.worker.handlers import Handler
@@ -27,7 +27,7 @@ def run_worker(
 ) -> None:
     """Runs the worker as a process until SIGTERM or SIGINT; `setup` runs once the pool is open."""
     # Logging is process-wide, so only the process entry configures it, not `serve`.
-    logs.configure(package, settings.log_level)
+    logs.configure(package, settings.log_level, settings.log_format)
     tracing.configure(package)
     try:
         uvloop.run(_serve_until_signalled(service, package, handlers, settings, setup))
@@ -70,7 +70,10 @@ async def serve(
         publisher = await broker.Publisher.open(
             connection, prefix=settings.queue_prefix, user=access.user_of(settings.amqp_url)
         )
-        consumer = CommandConsumer(pool, publisher, handlers, settings)
+        if settings.metrics_port is not None:
+            listener = metrics.Listener(settings.metrics_host, settings.metrics_port)
+            resources.callback(listener.close)
+        consumer = CommandConsumer(pool, publisher, handlers, settings, service)
         queue_name = await _consume(service, connection, consumer, settings)
         gc_tuning.tune_for_service()
         log.info("ready: consuming %s (%s)", queue_name, ", ".join(sorted(handlers)))

@@ -1,6 +1,8 @@
 """One running system shared by the end-to-end tests, with short deadlines so timeouts show quickly."""
 
+import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -30,3 +32,33 @@ async def api(system: System) -> AsyncIterator[SagaApi]:
 @pytest.fixture(scope="session")
 def books(system: System) -> Books:
     return Books(system)
+
+
+@dataclass(frozen=True)
+class Operated:
+    """A system run as deployed, with keys, where nothing moves by itself: a step waits a minute
+    for its reply, and releaseStock always fails, so a saga that compensates parks."""
+
+    system: System
+    operator_key: str
+    client_key: str
+
+
+@pytest.fixture(scope="session")
+async def operated(
+    infra: Infrastructure, broker: BrokerAccess, run_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Operated]:
+    operator_key, client_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    env = {
+        "API_KEYS": f"ops:operator:{operator_key},shop:client:{client_key}",
+        "STEP_TIMEOUT_SECONDS": "60",
+        "COMPENSATION_MAX_ATTEMPTS": "2",
+        "BACKOFF_BASE_SECONDS": "0.05",
+        "DB_POOL_SIZE": "4",
+    }
+    faults = {"inventory-service": {"FAULT_FAIL_COMMANDS": "releaseStock"}}
+    log_dir = tmp_path_factory.mktemp("operated-logs")
+    async with running_system(
+        infra, broker, f"{run_id}_ops_", log_dir, env=env, service_env=faults
+    ) as running:
+        yield Operated(running, operator_key, client_key)

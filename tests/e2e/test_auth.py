@@ -84,13 +84,14 @@ async def test_a_missing_or_unknown_key_is_refused_with_401(
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-async def test_health_checks_and_docs_need_no_key_and_openapi_declares_the_scheme(
+async def test_health_checks_metrics_and_docs_need_no_key_and_openapi_declares_the_scheme(
     callers: dict[str, SagaApi],
 ) -> None:
     nobody = callers["nobody"].http
     assert (await nobody.get("/healthz")).status_code == 200
     assert (await nobody.get("/readyz")).json() == {"status": "ready"}
     assert (await nobody.get("/docs")).status_code == 200
+    assert (await nobody.get("/metrics")).status_code == 200  # counts for Prometheus, no saga's data
     spec = (await nobody.get("/openapi.json")).json()
 
     schemes = spec["components"]["securitySchemes"]
@@ -214,3 +215,63 @@ def test_a_malformed_key_stops_the_orchestrator_without_showing_the_key(tmp_path
     assert refused.returncode != 0
     assert "cannot start: API_KEYS entry 1: a key is" in refused.stderr
     assert "Secret" not in refused.stderr
+
+
+WORKFLOW_ROUTES = [
+    ("GET", "/workflows"),
+    ("GET", "/workflows/order"),
+    ("POST", "/workflows/order/start"),
+    ("GET", "/workflows/order/sagas/{}/status"),
+    ("GET", "/workflows/order/sagas/{}/history"),
+    ("POST", "/workflows/order/sagas/{}/cancel"),
+    ("POST", "/workflows/order/sagas/{}/retry"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), WORKFLOW_ROUTES)
+async def test_the_workflow_routes_refuse_a_missing_or_unknown_key_with_401(
+    callers: dict[str, SagaApi], method: str, path: str
+) -> None:
+    body = order(random_ref("order")) if method == "POST" else None
+    for headers in ({}, {"Authorization": "Bearer not-a-known-key-0123456789"}):
+        response = await callers["nobody"].http.request(
+            method, path.format(random_ref("order")), json=body, headers=headers
+        )
+
+        assert response.status_code == 401
+
+
+async def test_a_client_draws_a_workflow_but_may_not_list_versions_nor_retry(
+    callers: dict[str, SagaApi],
+) -> None:
+    client = callers["client-a"]
+    order_id = random_ref("order")
+    assert (await client.http.post("/workflows/order/start", json=order(order_id))).status_code == 202
+
+    drawn = await client.http.get("/workflows/order")
+    listed = await client.http.get("/workflows")
+    retried = await client.http.post(f"/workflows/order/sagas/{order_id}/retry")
+
+    assert (drawn.status_code, listed.status_code, retried.status_code) == (200, 403, 403)
+    assert (await callers["ops"].http.get("/workflows")).status_code == 200
+
+
+async def test_another_clients_saga_is_not_found_under_its_workflow_either(
+    callers: dict[str, SagaApi],
+) -> None:
+    owner, other = callers["client-a"], callers["client-b"]
+    body = order(random_ref("order"))
+    order_id, unknown = body["orderId"], random_ref("order")
+    await owner.http.post("/workflows/order/start", json=body)
+    await owner.finished(order_id)
+
+    for method, path in [("GET", "status"), ("GET", "history"), ("POST", "cancel")]:
+        response = await other.http.request(method, f"/workflows/order/sagas/{order_id}/{path}")
+        absent = await other.http.request(method, f"/workflows/order/sagas/{unknown}/{path}")
+
+        assert response.status_code == absent.status_code == 404
+        assert response.json()["detail"] == absent.json()["detail"].replace(unknown, order_id)
+    taken = await other.http.post("/workflows/order/start", json=body)
+    assert (taken.status_code, taken.json()) == (409, {"detail": f"order {order_id!r} is taken"})
+    mine = await owner.http.get(f"/workflows/order/sagas/{order_id}/status")
+    assert (mine.json()["owner"], mine.json()["status"]) == ("client-a", "COMPLETED")

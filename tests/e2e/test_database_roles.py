@@ -3,7 +3,8 @@
 import asyncpg
 import pytest
 
-from ops.system import ORCHESTRATOR, WORKERS, System
+from ops import registry
+from ops.system import System
 from tests.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.e2e
@@ -20,5 +21,5 @@ async def test_each_process_logs_in_with_its_own_role_to_its_own_database(
         )
     finally:
         await admin.close()
-    roles = {system.config.database_role(process) for process in (*WORKERS, ORCHESTRATOR)}
+    roles = {system.config.database_role(process) for process in registry.packages()}
     assert {(row["datname"], row["usename"]) for row in sessions} == {(role, role) for role in roles}

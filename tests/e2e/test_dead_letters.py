@@ -1,43 +1,19 @@
-"""Messages nobody can use go to the dead-letter queue with a reason; the consumers keep going."""
+"""Messages nobody can use go to the dead letters with a reason, where the orchestrator keeps them;
+the consumers keep going."""
 
 import json
 
-import aio_pika
 import pytest
-from aio_pika.abc import AbstractIncomingMessage
 
 from ops.system import System
 from shared.access import ORCHESTRATOR
-from shared.topology import command_queue, dead_letter_queue, reply_queue
+from shared.topology import command_queue, reply_queue
+from tests.dead_letters import stored_letters
 from tests.harness import SagaApi, order
-from tests.polling import eventually, random_ref
+from tests.polling import random_ref
 from tests.senders import correlation_id, publish_as
 
 pytestmark = pytest.mark.e2e
-
-
-async def _dead_letters(system: System, marker: str, count: int) -> list[AbstractIncomingMessage]:
-    """Takes messages from the dead-letter queue, acking each, until `count` of them carry `marker`;
-    returns those, or fails at the deadline. The queue is shared, so the others are taken too."""
-    found: list[AbstractIncomingMessage] = []
-    async with await aio_pika.connect(system.config.amqp_url) as connection:
-        channel = await connection.channel()
-        queue = await channel.get_queue(dead_letter_queue(system.config.queue_prefix), ensure=False)
-
-        async def take() -> int:
-            while (message := await queue.get(fail=False)) is not None:
-                if marker.encode() in message.body:
-                    found.append(message)
-                await message.ack()
-            return len(found)
-
-        await eventually(take, lambda taken: taken >= count)
-    assert len(found) == count, [message.body for message in found]
-    return found
-
-
-def _reason(message: AbstractIncomingMessage) -> str:
-    return str(message.headers["x-reason"])
 
 
 UNKNOWN_SAGA = "6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f003"
@@ -91,9 +67,9 @@ async def test_a_poison_message_is_dead_lettered_and_the_consumer_keeps_going(
         system, sender, name, body.decode().format(marker=marker, correlation=correlation).encode()
     )
 
-    [dead] = await _dead_letters(system, marker, count=1)
-    assert reason in _reason(dead)
-    assert dead.headers["x-original-queue"] == name
+    [dead] = await stored_letters(system, marker, count=1)
+    assert reason in dead["reason"]
+    assert dead["source_queue"] == name
     order_id = random_ref("order")
     await api.start(order(order_id))
     assert (await api.finished(order_id))["status"] == "COMPLETED"
@@ -112,8 +88,8 @@ async def test_a_reply_naming_an_unknown_command_is_dead_lettered(system: System
     }
     await publish_as(system, "order", reply_queue(system.config.queue_prefix), json.dumps(reply).encode())
 
-    [dead] = await _dead_letters(system, marker, count=1)
-    assert _reason(dead) == "reply names unknown command 'launchRocket'"
+    [dead] = await stored_letters(system, marker, count=1)
+    assert dead["reason"] == "reply names unknown command 'launchRocket'"
     assert (await api.status(order_id))["status"] == "COMPLETED"
 
 
@@ -142,8 +118,8 @@ async def test_of_the_replies_one_message_carries_only_those_of_no_use_are_dead_
     body = json.dumps([late, unknown_saga, unknown_command]).encode()
     await publish_as(system, "order", reply_queue(system.config.queue_prefix), body)
 
-    dead = await _dead_letters(system, marker, count=2)
-    reasons = {json.loads(message.body)["stepId"]: _reason(message) for message in dead}
+    dead = await stored_letters(system, marker, count=2)
+    reasons = {json.loads(letter["payload"])["stepId"]: letter["reason"] for letter in dead}
     assert reasons == {
         "createOrder": "unknown saga 6f1c1b8e-8a4e-4c36-9d0b-2a4cf8a1f004",
         "launchRocket": "reply names unknown command 'launchRocket'",

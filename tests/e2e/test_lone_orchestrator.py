@@ -13,7 +13,8 @@ import pytest
 from ops import database_access, namespace
 from ops.broker_access import BrokerAccess
 from ops.system import ORCHESTRATOR, System, SystemConfig, free_ports
-from shared.topology import dead_letter_queue, reply_queue
+from shared.topology import reply_queue
+from tests.dead_letters import stored_letters
 from tests.harness import order
 from tests.infrastructure import Infrastructure
 from tests.polling import eventually, random_ref
@@ -101,13 +102,10 @@ async def test_a_reply_whose_result_holds_nul_is_dead_lettered_and_none_stays_un
         async with connection:
             channel = await connection.channel()
             await publish_as(lone, "order", reply_queue(prefix), json.dumps(reply).encode())
-            dead_letters = await channel.get_queue(dead_letter_queue(prefix), ensure=False)
-            dead = await eventually(lambda: dead_letters.get(fail=False), lambda message: message is not None)
-            assert dead is not None
-            await dead.ack()
+            [dead] = await stored_letters(lone, saga_id)
 
-            assert json.loads(dead.body)["sagaId"] == saga_id
-            assert "NUL" in str(dead.headers["x-reason"])
+            assert json.loads(dead["payload"])["sagaId"] == saga_id
+            assert "NUL" in dead["reason"]
             assert (await http.get(f"/saga/{order_id}/status")).json()["status"] == "STARTED"
             # Were the reply left unacked, stopping its consumer would put it back in its queue.
             await asyncio.to_thread(lone.stop_all)

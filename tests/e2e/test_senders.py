@@ -5,12 +5,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aio_pika
 import pytest
 
 from ops.broker_access import BrokerAccess
 from ops.system import System
-from shared.topology import dead_letter_queue, reply_queue
+from shared.topology import reply_queue
+from tests.dead_letters import stored_letters
 from tests.harness import SagaApi, order, running_system
 from tests.infrastructure import Infrastructure
 from tests.polling import eventually, random_ref
@@ -61,29 +61,6 @@ def _reserved(saga_id: str, correlation: str, marker: str) -> dict[str, Any]:
     }
 
 
-async def _dead_letter(system: System, marker: str) -> aio_pika.abc.AbstractIncomingMessage:
-    """The dead letter whose body carries `marker`; the others are left in the queue."""
-
-    async def find() -> aio_pika.abc.AbstractIncomingMessage | None:
-        async with await aio_pika.connect(system.config.amqp_url) as connection:
-            channel = await connection.channel()
-            queue = await channel.get_queue(dead_letter_queue(system.config.queue_prefix), ensure=False)
-            found, others = None, []
-            while (message := await queue.get(fail=False)) is not None:
-                if marker.encode() in message.body:
-                    await message.ack()
-                    found = message
-                else:
-                    others.append(message)
-            for other in others:
-                await other.nack(requeue=True)
-            return found
-
-    found = await eventually(find, lambda message: message is not None)
-    assert found is not None
-    return found
-
-
 async def _reply(system: System, role: str, reply: dict[str, Any]) -> None:
     await publish_as(system, role, reply_queue(system.config.queue_prefix), json.dumps(reply).encode())
 
@@ -97,15 +74,13 @@ async def test_a_reply_from_another_services_user_is_dead_lettered(
     forged = _reserved(saga_id, correlation_id(waiting_system, saga_id, "reserveStock"), marker)
 
     await _reply(waiting_system, "payment", forged)
-    dead = await _dead_letter(waiting_system, marker)
+    [dead] = await stored_letters(waiting_system, marker)
 
     payment, inventory = (
         waiting_system.config.access.user("payment"),
         waiting_system.config.access.user("inventory"),
     )
-    assert f"reply for reserveStock sent by '{payment}', not by '{inventory}'" in str(
-        dead.headers["x-reason"]
-    )
+    assert f"reply for reserveStock sent by '{payment}', not by '{inventory}'" in dead["reason"]
     assert (await api.status(order_id))["status"] == WAITING
     assert "REPLY" not in [
         event["type"] for event in await api.history(order_id) if event["step"] == "reserveStock"
@@ -131,9 +106,9 @@ async def test_a_reply_whose_correlation_id_no_command_had_is_dead_lettered(
     }[correlation]
 
     await _reply(waiting_system, "inventory", {**_reserved(saga_id, "", marker), "correlationId": wrong})
-    dead = await _dead_letter(waiting_system, marker)
+    [dead] = await stored_letters(waiting_system, marker)
 
-    assert "carries a correlation id no command of saga" in str(dead.headers["x-reason"])
+    assert "carries a correlation id no command of saga" in dead["reason"]
     assert (await api.status(order_id))["status"] == WAITING
 
 

@@ -5,7 +5,8 @@ import asyncio
 import aio_pika
 import pytest
 
-from ops.system import ORCHESTRATOR, WORKERS, System
+from ops import registry
+from ops.system import ORCHESTRATOR, System
 from ops.traffic import Traffic, in_flight, settled
 from shared.topology import replica_reply_queue
 from tests.faults.conftest import Launch
@@ -29,7 +30,7 @@ async def test_a_killed_orchestrator_carries_on_every_saga_after_restart(system:
     assert books.terminal == traffic.count
 
 
-@pytest.mark.parametrize("worker", WORKERS)
+@pytest.mark.parametrize("worker", registry.workers())
 async def test_a_killed_worker_answers_redelivered_commands_from_its_inbox(
     system: System, worker: str
 ) -> None:

@@ -77,7 +77,7 @@ class Worker:
                 failing(spec.handlers, self._failing),
                 settings,
                 stop=self._stop,
-                setup=spec.setup(settings),
+                setup=settings.startup(),
             )
         )
         await eventually(self._started, lambda count: count > 0)

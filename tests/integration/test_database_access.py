@@ -7,15 +7,16 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from ops import database_access, namespace
-from ops.system import ORCHESTRATOR, WORKERS, SystemConfig
+from ops import database_access, namespace, registry
+from ops.migrations import VERSION_TABLE
+from ops.system import ORCHESTRATOR, SystemConfig
 from shared.database import with_database
 from tests.infrastructure import Infrastructure
 from tests.polling import random_ref
 
 pytestmark = pytest.mark.integration
 
-PROCESSES = [*WORKERS, ORCHESTRATOR]
+PROCESSES = [*registry.workers(), ORCHESTRATOR]
 
 
 def _config(infra: Infrastructure, run_id: str, passwords: Path) -> SystemConfig:
@@ -65,8 +66,8 @@ async def test_a_runtime_role_creates_nothing_and_is_no_superuser(config: System
             f'CREATE TEMPORARY TABLE "{intruder}" (id int)',
             f'CREATE DATABASE "{intruder}"',
             f'CREATE ROLE "{intruder}"',
-            "DROP TABLE schema_migrations",
-            "SELECT * FROM schema_migrations",
+            f"DROP TABLE {VERSION_TABLE}",
+            f"SELECT * FROM {VERSION_TABLE}",
         ):
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await conn.execute(sql)
@@ -87,7 +88,7 @@ async def test_a_runtime_role_may_change_the_rows_of_every_table_of_its_own(
         missing = await conn.fetch(
             "SELECT tablename, privilege FROM pg_tables,"
             " unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) AS privilege"
-            " WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+            f" WHERE schemaname = 'public' AND tablename <> '{VERSION_TABLE}'"
             " AND NOT has_table_privilege(quote_ident(tablename), privilege)"
         )
         tables = await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")

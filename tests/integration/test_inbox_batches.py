@@ -6,6 +6,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 from opentelemetry.trace import SpanKind
+from prometheus_client import REGISTRY
 
 from shared import tracing
 from shared.contracts import CommandMessage
@@ -100,3 +101,17 @@ async def test_commands_of_a_batch_each_show_the_transaction_in_their_own_trace(
     transactions = [span for span in exported.get_finished_spans() if span.kind == SpanKind.CLIENT]
     assert sorted(span.parent.span_id for span in transactions if span.parent) == sorted(callers)
     assert any(span.attributes and span.attributes.get("db.operation.batch.size") for span in transactions)
+
+
+async def test_each_command_the_inbox_answered_before_is_counted_once_as_a_duplicate(
+    db: ServiceDatabase,
+) -> None:
+    service = random_ref("svc")
+    inbox = Inbox(db.pool, service)
+    (first, first_handler), (second, second_handler) = [await _charge(db) for _ in range(2)]
+    await inbox.execute(first, first_handler)
+
+    await inbox.execute(first, first_handler)
+    await asyncio.gather(inbox.execute(first, first_handler), inbox.execute(second, second_handler))
+
+    assert REGISTRY.get_sample_value("saga_inbox_duplicates_total", {"service": service}) == 2

@@ -20,9 +20,11 @@ from saga_orchestrator.engine.state import Decision
 from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
 from saga_orchestrator.runtime.correlation import Correlation
+from saga_orchestrator.runtime.definitions import Definitions
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.runner import SagaRunner
-from saga_orchestrator.workflows.order import ORDER_WORKFLOW
+from saga_orchestrator.workflows import BUNDLED, WORKFLOWS
+from saga_orchestrator.workflows.loader import load
 from shared import database, json, tracing
 from shared.batching import Batcher
 from tests.infrastructure import Infrastructure
@@ -30,7 +32,7 @@ from tests.spans import RecordingPublisher, recorded
 
 pytestmark = pytest.mark.integration
 
-ENGINE = Engine(ORDER_WORKFLOW, RetryPolicy())
+ENGINE = Engine(WORKFLOWS["order"], RetryPolicy())
 INPUT = {"orderId": "o-1", "productId": "p-1", "quantity": 1, "amount": 10.0}
 
 
@@ -208,12 +210,15 @@ async def test_a_saga_woken_by_its_deadline_sends_its_retry_in_the_trace_it_was_
 ) -> None:
     publisher = RecordingPublisher()
     outbox = OutboxPublisher(pool, publisher, reply_to="r")
-    runner = SagaRunner(pool, {"order": ENGINE}, outbox, "", Correlation(secrets.token_urlsafe(16)))
+    correlation = Correlation(secrets.token_urlsafe(16))
+    runner = SagaRunner(pool, Definitions(pool, load(BUNDLED)), outbox, "", correlation, policy=RetryPolicy())
     with recorded() as exported:
         provider = tracing.provider()
         assert provider is not None
         with provider.get_tracer("test").start_as_current_span("POST /saga/start") as request:
-            saga_id = await runner.start("order", f"key-{uuid4()}", INPUT, "shop")
+            result = await runner.start("order", f"key-{uuid4()}", INPUT, "shop")
+        assert result is not None
+        saga_id, _ = result
         # Only this saga is due, and at once: its deadline passes, then its backoff.
         for _ in ("deadline", "backoff"):
             await pool.execute(

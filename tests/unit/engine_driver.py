@@ -8,7 +8,7 @@ from uuid import UUID
 from saga_orchestrator.engine.definition import RetryPolicy
 from saga_orchestrator.engine.machine import Engine, ReplyArrived
 from saga_orchestrator.engine.state import Decision, Dispatch, Phase, Record, RecordType, Saga
-from saga_orchestrator.workflows.order import ORDER_WORKFLOW
+from saga_orchestrator.workflows import WORKFLOWS
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 SAGA_ID = UUID(int=1)
@@ -37,7 +37,7 @@ class Driver:
     """One saga and its clock; each method feeds the engine one event and keeps what it decided."""
 
     def __init__(self, policy: RetryPolicy = POLICY) -> None:
-        self.engine = Engine(ORDER_WORKFLOW, policy)
+        self.engine = Engine(WORKFLOWS["order"], policy)
         self.now = T0
         self.records: list[Record] = []
         self.dispatches: list[Dispatch] = []

@@ -36,7 +36,11 @@ class _NoDatabase:
 async def test_readiness_says_the_database_is_unavailable_and_no_more() -> None:
     unused: Any = None
     resources = Resources(
-        pool=cast(asyncpg.Pool, _NoDatabase()), broker=unused, runner=unused, settled=unused
+        pool=cast(asyncpg.Pool, _NoDatabase()),
+        broker=unused,
+        runner=unused,
+        settled=unused,
+        definitions=unused,
     )
 
     with pytest.raises(HTTPException) as refused:

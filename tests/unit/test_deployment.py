@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from ops.broker_access import SERVICES
-from ops.database_access import DATABASES, password_variable
+from ops import registry
+from ops.database_access import password_variable
 from ops.system import role_of
 from saga_orchestrator.api.keys import ApiKeys, Role, entries
 from shared import access
@@ -23,13 +23,8 @@ from shared import access
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = [
-    "saga-orchestrator",
-    "order-service",
-    "payment-service",
-    "inventory-service",
-    "shipping-service",
-]
+SERVICES = registry.services()
+FOLDERS = [registry.ORCHESTRATOR, *registry.workers()]  # every deployable folder, from the registry
 INFRASTRUCTURE = ["postgres", "rabbitmq"]
 DATABASE_SETUP = "database-setup"  # the one-shot setup step, built from ops/
 BROKER_SETUP = "broker-setup"  # the broker's definitions, with password hashes from .env
@@ -72,6 +67,13 @@ def _copied(folder: str) -> set[str]:
         paths = [word for word in words if not word.startswith("--")]
         sources.update(path.removeprefix("./").rstrip("/") or "." for path in paths[:-1])
     return sources
+
+
+def test_every_service_folder_is_a_service_of_the_registry() -> None:
+    # A folder no workflow names would be built and started by nothing: it is a mistake either way.
+    assert {path.name for path in ROOT.glob("*-service") if path.is_dir()} == set(registry.workers())
+    for folder in FOLDERS:
+        assert (ROOT / folder / _package(folder) / "__init__.py").is_file()
 
 
 def test_the_built_services_are_the_deployable_folders_and_the_setup_steps() -> None:
@@ -234,6 +236,11 @@ def test_service_starts_once_the_setup_step_has_completed(folder: str) -> None:
     assert _services()[folder]["depends_on"][DATABASE_SETUP]["condition"] == "service_completed_successfully"
 
 
+def test_the_orchestrator_starts_after_every_service() -> None:
+    depends_on = _services()[registry.ORCHESTRATOR]["depends_on"]
+    assert set(registry.workers()) <= set(depends_on)
+
+
 # A process's DATABASE_URL in compose: its own role, its password from `.env`, its own database.
 LOGIN = re.compile(
     r"postgresql://(?P<role>\w+):\$\{(?P<password>\w+):\?[^}]*\}@postgres:5432/(?P<database>\w+)"
@@ -241,7 +248,7 @@ LOGIN = re.compile(
 
 
 def test_every_process_has_a_database_and_each_logs_in_as_its_own_role() -> None:
-    assert set(DATABASES) == {_package(folder) for folder in FOLDERS}
+    assert set(registry.packages()) == {_package(folder) for folder in FOLDERS}
     for folder in FOLDERS:
         login = LOGIN.fullmatch(_services()[folder]["environment"]["DATABASE_URL"])
         assert login is not None, f"{folder} does not log in with a role and a password from .env"
@@ -255,7 +262,7 @@ def test_every_process_has_a_database_and_each_logs_in_as_its_own_role() -> None
 
 def test_the_setup_step_gets_the_owner_and_every_processs_password() -> None:
     environment = _services()[DATABASE_SETUP]["environment"]
-    passwords = {password_variable(package) for package in DATABASES}
+    passwords = {password_variable(package) for package in registry.packages()}
     assert set(environment) == {"POSTGRES_URL", *passwords}
     for variable in passwords:
         assert environment[variable].startswith(f"${{{variable}:?")

@@ -6,17 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from ops import registry
+
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = [
     "shared",
     "ops",
-    "saga-orchestrator/saga_orchestrator",
-    "order-service/order_service",
-    "payment-service/payment_service",
-    "inventory-service/inventory_service",
-    "shipping-service/shipping_service",
+    f"{registry.ORCHESTRATOR}/{registry.ORCHESTRATOR_PACKAGE}",
+    *(f"{registry.folder(service)}/{registry.package(service)}" for service in registry.services()),
 ]
 FAULT_SWITCH = re.compile(r"\bFAULT_")  # not DEFAULT_...
 SOURCES = sorted(path for folder in SHIPPED for path in (ROOT / folder).rglob("*.py"))

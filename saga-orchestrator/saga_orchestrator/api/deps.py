@@ -10,6 +10,7 @@ import asyncpg
 from aio_pika.abc import AbstractRobustConnection
 from fastapi import Depends, Request
 
+from saga_orchestrator.runtime.definitions import Definitions
 from saga_orchestrator.runtime.runner import SagaRunner
 from saga_orchestrator.runtime.settled import SettledWaiters
 
@@ -20,6 +21,7 @@ class Resources:
     broker: AbstractRobustConnection
     runner: SagaRunner
     settled: SettledWaiters
+    definitions: Definitions
 
 
 async def _resources(request: Request) -> Resources:

@@ -1,18 +1,15 @@
 """The order saga's HTTP routes."""
 
 import logging
-from datetime import datetime
-from functools import partial
 from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
-from saga_orchestrator.api import queries_view
+from saga_orchestrator.api import operations, queries_view
 from saga_orchestrator.api.auth import FORBIDDEN, UNAUTHORIZED, CallerDep, OperatorDep, Responses
 from saga_orchestrator.api.deps import PoolDep, Resources, ResourcesDep
 from saga_orchestrator.api.exact_json import ExactJsonRoute
-from saga_orchestrator.api.keys import Caller
 from saga_orchestrator.api.schemas import (
     MAX_BODY_BYTES,
     OrderId,
@@ -23,15 +20,14 @@ from saga_orchestrator.api.schemas import (
     SagaStatus,
     StartSaga,
     StatusFilter,
+    StuckFilter,
+    WorkflowFilter,
 )
-from saga_orchestrator.engine.definition import CANCELLED, STARTED
-from saga_orchestrator.engine.machine import Engine
-from saga_orchestrator.engine.state import Decision, Phase, Saga
 from saga_orchestrator.persistence import queries
-from saga_orchestrator.runtime.runner import Decide
-from saga_orchestrator.workflows.order import ORDER_WORKFLOW
 
 log = logging.getLogger(__name__)
+
+ORDER = "order"  # the workflow the seed's `/saga/...` routes serve
 
 # Every route but the health checks requires a key, once any is configured.
 router = APIRouter(route_class=ExactJsonRoute, responses=UNAUTHORIZED)
@@ -48,17 +44,6 @@ TOO_MANY_WAITING: Responses = {
     }
 }
 TOO_LARGE: Responses = {413: {"model": Problem, "description": f"the body is over {MAX_BODY_BYTES} bytes"}}
-
-
-async def _find(pool: asyncpg.Pool, order_id: str, caller: Caller) -> asyncpg.Record:
-    """The saga's row; another client's saga is not found, so that a client learns nothing of it."""
-    row = await queries.by_key(pool, order_id)
-    if row is None or not caller.may_access(row["owner"]):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no saga for order {order_id!r}")
-    return row
-
-
-SETTLED = {Phase.DONE.value, Phase.PARKED.value}
 
 WaitSeconds = Annotated[
     float, Query(ge=0, le=60, description="seconds to wait for the saga to finish or park")
@@ -86,38 +71,11 @@ async def start_saga(
     With `wait`, answers as soon as the saga finished or parked (its status then says how), or
     when the wait ends: one request for a client that wants the outcome.
     """
-    if not wait:
-        started, _ = await _start(request, response, resources, caller)
-        return started
-    async with resources.settled.watching(request.order_id) as settlement:
-        started, phase = await _start(request, response, resources, caller)
-        if phase in SETTLED:
-            return started
-        await settlement.wait(wait)
-    status_now = settlement.status or (await _find(resources.pool, request.order_id, caller))["status"]
-    return SagaStarted(saga_id=started.saga_id, order_id=request.order_id, status=status_now)
-
-
-async def _start(
-    request: StartSaga, response: Response, resources: Resources, caller: Caller
-) -> tuple[SagaStarted, str]:
-    """The saga this order has, started now if it had none, and the phase it is in."""
     input = request.model_dump(mode="json", by_alias=True)  # the amount as an exact decimal string
-    saga_id = await resources.runner.start(ORDER_WORKFLOW.name, request.order_id, input, caller.name)
-    if saga_id is not None:
-        return SagaStarted(saga_id=saga_id, order_id=request.order_id, status=STARTED), Phase.FORWARD.value
-    existing = await queries.by_key(resources.pool, request.order_id)
-    if existing is None or not caller.may_access(existing["owner"]):
-        # Refused alike whatever the other client's saga holds: a 409 tells only that the id is taken.
-        raise HTTPException(status.HTTP_409_CONFLICT, f"order {request.order_id!r} is taken")
-    if existing["input"] != input:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            f"order {request.order_id!r} already has a saga started with a different request",
-        )
-    response.status_code = status.HTTP_200_OK
-    started = SagaStarted(saga_id=existing["saga_id"], order_id=request.order_id, status=existing["status"])
-    return started, existing["phase"]
+    started = await operations.start(
+        ORDER, request.order_id, input, response=response, resources=resources, caller=caller, wait=wait
+    )
+    return SagaStarted(saga_id=started.saga_id, order_id=request.order_id, status=started.status)
 
 
 @router.get("/saga/{order_id}/status", responses={**NOT_FOUND, **TOO_MANY_WAITING})
@@ -125,21 +83,14 @@ async def saga_status(
     order_id: OrderId, resources: ResourcesDep, caller: CallerDep, wait: WaitSeconds = 0
 ) -> SagaStatus:
     """The saga's state now; with `wait`, as soon as it finished or parked, or when the wait ends."""
-    if not wait:
-        return queries_view.status(await _find(resources.pool, order_id, caller))
-    async with resources.settled.watching(order_id) as settlement:
-        row = await _find(resources.pool, order_id, caller)  # read after watching, so no settle is missed
-        if row["phase"] in SETTLED:
-            return queries_view.status(row)
-        await settlement.wait(wait)
-    row = await _find(resources.pool, order_id, caller)
-    return queries_view.status(row)
+    row = await operations.settled_row(resources, ORDER, order_id, caller, wait)
+    return await _status(resources, row)
 
 
 @router.get("/saga/{order_id}/history", responses=NOT_FOUND)
 async def saga_history(order_id: OrderId, pool: PoolDep, caller: CallerDep) -> SagaHistory:
     """Every state transition, command sent and reply received, in order, and who cancelled or retried."""
-    row = await _find(pool, order_id, caller)
+    row = await operations.find(pool, ORDER, order_id, caller)
     events = await queries.history(pool, row["saga_id"])
     return SagaHistory(
         saga_id=row["saga_id"], order_id=order_id, events=[queries_view.event(e) for e in events]
@@ -151,8 +102,7 @@ async def cancel_saga(
     order_id: OrderId, response: Response, resources: ResourcesDep, caller: CallerDep
 ) -> SagaStatus:
     """Stops a running saga and compensates, in reverse, every step it ran."""
-    cancel = partial(_cancel, actor=caller.name)
-    return await _act(order_id, response, resources, caller, decide=cancel, already=CANCELLED)
+    return await _status(resources, await operations.cancel(ORDER, order_id, response, resources, caller))
 
 
 @router.post("/saga/{order_id}/retry", status_code=202, responses={**FORBIDDEN, **NOT_FOUND, **CONFLICT})
@@ -160,49 +110,28 @@ async def retry_saga(
     order_id: OrderId, response: Response, resources: ResourcesDep, operator: OperatorDep
 ) -> SagaStatus:
     """Resumes the compensation of a saga parked in COMPENSATION_FAILED; for operators."""
-    resume = partial(_resume, actor=operator.name)
-    return await _act(order_id, response, resources, operator, decide=resume, already=None)
+    row = await operations.resume(ORDER, order_id, response, resources, operator)
+    return await _status(resources, row)
 
 
-def _cancel(engine: Engine, saga: Saga, now: datetime, actor: str) -> Decision | None:
-    return engine.cancel(saga, now, actor)
-
-
-def _resume(engine: Engine, saga: Saga, now: datetime, actor: str) -> Decision | None:
-    return engine.resume(saga, now, actor)
-
-
-async def _act(
-    order_id: str,
-    response: Response,
-    resources: Resources,
-    caller: Caller,
-    *,
-    decide: Decide,
-    already: str | None,
-) -> SagaStatus:
-    """Applies a caller's request; answers 202 if it changed the saga, 200 if already done."""
-    row = await _find(resources.pool, order_id, caller)
-    applied = await resources.runner.apply(row["saga_id"], decide)
-    saga = applied.saga
-    if not applied.changed:
-        winding_down = saga.phase is Phase.COMPENSATING and saga.outcome == already
-        if saga.status != already and not winding_down:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"saga of order {order_id!r} is {saga.status}")
-        response.status_code = status.HTTP_200_OK if saga.status == already else 202
-    return queries_view.status(await _find(resources.pool, order_id, caller))
+async def _status(resources: Resources, row: asyncpg.Record) -> SagaStatus:
+    definition = await resources.definitions.find((row["workflow"], row["workflow_version"]))
+    return queries_view.status(row, definition.workflow)
 
 
 @router.get("/sagas", responses=FORBIDDEN)
 async def list_sagas(
-    pool: PoolDep,
+    resources: ResourcesDep,
     _: OperatorDep,
     status_: StatusFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    workflow: WorkflowFilter = None,
+    stuck: StuckFilter = None,
 ) -> SagaList:
-    """Sagas, newest first, optionally of one status."""
-    rows = await queries.newest(pool, status_, limit)
-    return SagaList(sagas=[queries_view.status(row) for row in rows])
+    """Sagas, newest first; optionally of one status, of one workflow, or stuck: running (forward
+    or compensating) and not moved on for `stuck` seconds."""
+    rows = await queries.newest(resources.pool, status_, limit, workflow=workflow, stuck_seconds=stuck)
+    return SagaList(sagas=[await _status(resources, row) for row in rows])
 
 
 # The health checks answer anyone: orchestration platforms probe them without a key.

@@ -5,27 +5,27 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Path, Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from shared.contracts import CENTS, IDENTIFIER_PATTERN, MAX_AMOUNT, Amount, Identifier, Quantity
+from saga_orchestrator.workflows.inputs import AmountInput, QuantityInput
+from shared.contracts import IDENTIFIER_PATTERN, Identifier
 
 # A start is a few hundred bytes; a body this large is a mistake or an attack.
 MAX_BODY_BYTES = 64 * 1024
 
 
-def _json_number(value: Any) -> Any:
-    """A number only: the request is strict about types, but 2.0 is an integer in JSON."""
-    if isinstance(value, str | bool):
-        raise ValueError("Input should be a number")
-    return value
-
-
-JsonNumber = BeforeValidator(_json_number)
-
 OrderId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="the order's id")]
 StatusFilter = Annotated[
     str | None, Query(alias="status", pattern=r"^[A-Z][A-Z_]{0,63}$", description="only sagas in this state")
+]
+
+WorkflowFilter = Annotated[
+    str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description="only sagas of this workflow")
+]
+StuckFilter = Annotated[
+    float | None,
+    Query(gt=0, le=10 * 365 * 86400, description="only running sagas not moved on for this many seconds"),
 ]
 
 
@@ -42,22 +42,8 @@ class StartSaga(Body):
 
     order_id: Identifier = Field(examples=["order-123"])
     product_id: Identifier = Field(examples=["item-001"])
-    quantity: Annotated[Quantity, JsonNumber, Field(strict=False, examples=[2])]
-    # A JSON number, read exactly (the body is parsed with decimals, not floats), kept in cents.
-    amount: Annotated[
-        Amount,
-        JsonNumber,
-        Field(strict=False),
-        WithJsonSchema(
-            {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "maximum": int(MAX_AMOUNT),
-                "multipleOf": float(CENTS),
-                "examples": [1000],
-            }
-        ),
-    ]
+    quantity: QuantityInput
+    amount: AmountInput
 
 
 class SagaStarted(Body):
@@ -66,9 +52,10 @@ class SagaStarted(Body):
     status: str
 
 
-class SagaStatus(Body):
+class SagaState(Body):
+    """What a saga is doing, whichever its workflow."""
+
     saga_id: UUID
-    order_id: str
     status: str
     phase: Literal["FORWARD", "COMPENSATING", "PARKED", "DONE"]
     current_step: str | None = Field(description="the step whose command is out, while running")
@@ -81,6 +68,10 @@ class SagaStatus(Body):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None = None
+
+
+class SagaStatus(SagaState):
+    order_id: str
 
 
 class HistoryEvent(Body):

@@ -1,6 +1,6 @@
 """A workflow as data: an ordered list of steps, each naming its service, command and compensation."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 
 STARTED = "STARTED"
 COMPLETED = "COMPLETED"
@@ -19,11 +19,27 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Overrides:
+    """What a step changes of the default retry policy; None keeps the default."""
+
+    step_timeout: float | None = None
+    max_attempts: int | None = None
+    compensation_max_attempts: int | None = None
+    backoff_base: float | None = None
+    backoff_cap: float | None = None
+
+    def over(self, policy: "RetryPolicy") -> "RetryPolicy":
+        changed = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+        return replace(policy, **changed)
+
+
+@dataclass(frozen=True)
 class Step:
     service: str
     action: Action
     compensation: Action
     carries: tuple[str, ...]  # the saga input fields that this step's commands carry
+    overrides: Overrides = field(default_factory=Overrides)
 
     @property
     def name(self) -> str:
@@ -35,6 +51,7 @@ class Workflow:
     name: str
     key: str  # the input field that names a saga to its users
     steps: tuple[Step, ...]
+    version: int = 1  # a saga keeps the version it started on to its end
 
     def __post_init__(self) -> None:
         if not self.steps:

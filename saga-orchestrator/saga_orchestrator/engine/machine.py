@@ -44,11 +44,13 @@ class Engine:
     def __init__(self, workflow: Workflow, policy: RetryPolicy) -> None:
         self.workflow = workflow
         self.policy = policy
+        self._policies = tuple(step.overrides.over(policy) for step in workflow.steps)
 
     def start(self, saga_id: UUID, input: dict[str, Any], now: datetime) -> Decision:
         saga = Saga(
             saga_id=saga_id,
             workflow=self.workflow.name,
+            workflow_version=self.workflow.version,
             input=input,
             phase=Phase.FORWARD,
             progress=STARTED,
@@ -88,9 +90,10 @@ class Engine:
             return None
         if saga.awaiting is Awaiting.RETRY:
             return self._send(saga, [], now)
-        error = f"no reply within {self.policy.step_timeout:g}s"
+        policy = self._policies[saga.step]
+        error = f"no reply within {policy.step_timeout:g}s"
         records = [self._record(RecordType.TIMEOUT, saga, error=error)]
-        exhausted = saga.attempt >= self.policy.attempts(saga.phase is Phase.COMPENSATING)
+        exhausted = saga.attempt >= policy.attempts(saga.phase is Phase.COMPENSATING)
         if saga.phase is Phase.FORWARD and exhausted:
             step, _ = self._current(saga)
             cause = f"{step.name} timed out after {saga.attempt} attempts"
@@ -132,7 +135,7 @@ class Engine:
 
     def _send(self, saga: Saga, records: list[Record], now: datetime) -> Decision:
         step, action = self._current(saga)
-        deadline = now + timedelta(seconds=self.policy.step_timeout)
+        deadline = now + timedelta(seconds=self._policies[saga.step].step_timeout)
         sent = replace(saga, attempt=saga.attempt + 1, awaiting=Awaiting.REPLY, wake_at=deadline)
         payload = {field: saga.input[field] for field in step.carries}
         records.append(self._record(RecordType.COMMAND, sent))
@@ -163,8 +166,9 @@ class Engine:
 
     def _retry_or_park(self, saga: Saga, error: str, records: list[Record], now: datetime) -> Decision:
         saga = replace(saga, last_error=error)
-        if saga.attempt < self.policy.attempts(saga.phase is Phase.COMPENSATING):
-            wake_at = now + timedelta(seconds=self.policy.backoff(saga.attempt))
+        policy = self._policies[saga.step]
+        if saga.attempt < policy.attempts(saga.phase is Phase.COMPENSATING):
+            wake_at = now + timedelta(seconds=policy.backoff(saga.attempt))
             records.append(self._record(RecordType.RETRY_SCHEDULED, saga, error=error))
             return Decision(replace(saga, awaiting=Awaiting.RETRY, wake_at=wake_at), records)
         parked = replace(saga, phase=Phase.PARKED, awaiting=Awaiting.NOTHING, wake_at=None)

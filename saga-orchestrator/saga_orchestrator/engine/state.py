@@ -33,6 +33,7 @@ class Saga:
     attempt: int
     awaiting: Awaiting
     wake_at: datetime | None
+    workflow_version: int = 1  # the definition it runs on, from start to end
     outcome: str | None = None  # COMPLETED, FAILED or CANCELLED, once decided
     failed_step: str | None = None
     error: str | None = None

@@ -1,19 +1,20 @@
 """Reading sagas for the HTTP API."""
 
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 STATUS_COLUMNS = """
-SELECT saga_id, saga_key AS order_id, status, phase, input, attempt, last_error, failed_step,
-       error, created_at, updated_at, finished_at, workflow, step, owner
+SELECT saga_id, saga_key, status, phase, input, attempt, last_error, failed_step,
+       error, created_at, updated_at, finished_at, workflow, workflow_version, step, owner
 FROM sagas
 """
 
 
-async def by_key(pool: asyncpg.Pool, key: str) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await pool.fetchrow(STATUS_COLUMNS + "WHERE saga_key = $1", key)
+async def by_key(pool: asyncpg.Pool, workflow: str, key: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await pool.fetchrow(
+        STATUS_COLUMNS + "WHERE workflow = $1 AND saga_key = $2", workflow, key
+    )
     return row
 
 
@@ -26,12 +27,38 @@ async def history(pool: asyncpg.Pool, saga_id: UUID) -> list[asyncpg.Record]:
     return rows
 
 
-async def newest(pool: asyncpg.Pool, status: str | None, limit: int) -> list[asyncpg.Record]:
-    args: list[Any] = [limit]
-    where = ""
-    if status is not None:
-        where, args = "WHERE status = $2 ", [limit, status]
-    rows: list[asyncpg.Record] = await pool.fetch(
-        STATUS_COLUMNS + where + "ORDER BY created_at DESC LIMIT $1", *args
-    )
+# The phases in which a saga waits for a reply or a retry; one not updated for a while is stuck.
+RUNNING_PHASES = ("FORWARD", "COMPENSATING")
+
+
+async def newest(
+    pool: asyncpg.Pool,
+    status: str | None,
+    limit: int,
+    *,
+    workflow: str | None = None,
+    stuck_seconds: float | None = None,
+) -> list[asyncpg.Record]:
+    """The newest sagas, of one status, of one workflow, or running but not updated for
+    `stuck_seconds`."""
+    sql, args = newest_query(status, limit, workflow=workflow, stuck_seconds=stuck_seconds)
+    rows: list[asyncpg.Record] = await pool.fetch(sql, *args)
     return rows
+
+
+def newest_query(
+    status: str | None, limit: int, *, workflow: str | None = None, stuck_seconds: float | None = None
+) -> tuple[str, list[object]]:
+    """The list's statement and its arguments; each filter is backed by an index (see the migrations)."""
+    conditions: list[str] = []
+    args: list[object] = [limit]
+    for condition, value in (
+        ("status = ${}", status),
+        ("workflow = ${}", workflow),
+        (f"phase IN {RUNNING_PHASES} AND updated_at < now() - make_interval(secs => ${{}})", stuck_seconds),
+    ):
+        if value is not None:
+            args.append(value)
+            conditions.append(condition.format(len(args)))
+    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+    return STATUS_COLUMNS + where + "ORDER BY created_at DESC LIMIT $1", args

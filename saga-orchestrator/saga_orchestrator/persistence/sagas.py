@@ -14,23 +14,24 @@ from uuid import UUID
 import asyncpg
 
 from saga_orchestrator.engine.state import Awaiting, Decision, Phase, Saga
+from saga_orchestrator.schema import outbox, saga_events, sagas
+from shared.schema import names, typed
 
-# The history records and outbox rows of a saga go in only if its own row was written.
-RECORDS_AND_OUTBOX = """
+# The history records and outbox rows of a saga go in only if its own row was written. A history
+# record has every column of saga_events, and the recordsets take the tables' own column types.
+_EVENTS = names(saga_events)
+_SENT = f"{typed(sagas, 'saga_id')}, {typed(outbox, 'queue', 'message_id', 'body')}"
+RECORDS_AND_OUTBOX = f"""
 history AS (
-    INSERT INTO saga_events
-        (saga_id, seq, at, type, state, step, service, command, attempt, success, result, error, actor)
-    SELECT r.saga_id, r.seq, r.at, r.type, r.state, r.step, r.service, r.command,
-           r.attempt, r.success, r.result, r.error, r.actor
-    FROM jsonb_to_recordset($2::jsonb) AS r(
-        saga_id uuid, seq int, at timestamptz, type text, state text, step text, service text,
-        command text, attempt int, success boolean, result jsonb, error text, actor text)
+    INSERT INTO saga_events ({", ".join(_EVENTS)})
+    SELECT {", ".join(f"r.{name}" for name in _EVENTS)}
+    FROM jsonb_to_recordset($2::jsonb) AS r({typed(saga_events)})
     WHERE r.saga_id IN (SELECT saga_id FROM saga)
 ),
 sent AS (
     INSERT INTO outbox (queue, message_id, body)
     SELECT o.queue, o.message_id, o.body
-    FROM jsonb_to_recordset($3::jsonb) AS o(saga_id uuid, queue text, message_id uuid, body jsonb)
+    FROM jsonb_to_recordset($3::jsonb) AS o({_SENT})
     WHERE o.saga_id IN (SELECT saga_id FROM saga)
     RETURNING id, message_id
 )"""
@@ -41,22 +42,28 @@ SELECT ARRAY(SELECT saga_id FROM saga) AS written,
        ARRAY(SELECT message_id FROM sent ORDER BY id) AS message_ids
 """
 
-# Tells every replica's listeners that a saga finished or parked, by key and with the status it
-# settled in; delivered on commit.
+# Tells every replica's listeners that a saga finished or parked, by workflow and key and with the
+# status it settled in; delivered on commit.
 SETTLED_CHANNEL = "saga_settled"
 
+# What a new saga's row and a decision's change bring, typed as the table's columns.
+_STATE = ("saga_id", "status", "phase", "progress", "step", "attempt", "awaiting", "wake_at")
+_NEW = typed(
+    sagas, *_STATE, "saga_key", "workflow", "workflow_version", "input", "version", "owner", "traceparent"
+)
+_CHANGED = typed(sagas, *_STATE, "outcome", "failed_step", "error", "last_error", "version")
+
 INSERT = (
-    """
+    f"""
 WITH saga AS (
-    INSERT INTO sagas (saga_id, saga_key, workflow, input, status, phase, progress, step, attempt,
-                       awaiting, wake_at, version, created_at, updated_at, owner, traceparent)
-    SELECT n.saga_id, n.saga_key, n.workflow, n.input, n.status, n.phase, n.progress, n.step,
-           n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at, n.owner, n.traceparent
-    FROM jsonb_to_recordset($1::jsonb) AS n(
-        saga_id uuid, saga_key text, workflow text, input jsonb, status text, phase text,
-        progress text, step int, attempt int, awaiting text, wake_at timestamptz, version int,
-        at timestamptz, owner text, traceparent text)
-    ON CONFLICT (saga_key) DO NOTHING
+    INSERT INTO sagas (saga_id, saga_key, workflow, workflow_version, input, status, phase, progress,
+                       step, attempt, awaiting, wake_at, version, created_at, updated_at, owner,
+                       traceparent)
+    SELECT n.saga_id, n.saga_key, n.workflow, n.workflow_version, n.input, n.status, n.phase,
+           n.progress, n.step, n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at, n.owner,
+           n.traceparent
+    FROM jsonb_to_recordset($1::jsonb) AS n({_NEW}, at timestamptz)
+    ON CONFLICT (workflow, saga_key) DO NOTHING
     RETURNING saga_id
 ),"""
     + RECORDS_AND_OUTBOX
@@ -64,32 +71,33 @@ WITH saga AS (
 )
 
 UPDATE = (
-    """
+    f"""
 WITH saga AS (
     UPDATE sagas SET status = c.status, phase = c.phase, progress = c.progress, step = c.step,
         attempt = c.attempt, awaiting = c.awaiting, wake_at = c.wake_at, outcome = c.outcome,
         failed_step = c.failed_step, error = c.error, last_error = c.last_error,
         version = c.version, updated_at = c.at,
         finished_at = CASE WHEN c.phase = 'DONE' THEN c.at END
-    FROM jsonb_to_recordset($1::jsonb) AS c(
-        saga_id uuid, expected int, version int, at timestamptz, status text, phase text,
-        progress text, step int, attempt int, awaiting text, wake_at timestamptz, outcome text,
-        failed_step text, error text, last_error text)
+    FROM jsonb_to_recordset($1::jsonb) AS c({_CHANGED}, expected int, at timestamptz)
     WHERE sagas.saga_id = ANY($4::uuid[]) AND sagas.saga_id = c.saga_id AND sagas.version = c.expected
-    RETURNING sagas.saga_id, sagas.saga_key, sagas.phase, sagas.status
+    RETURNING sagas.saga_id, sagas.workflow, sagas.saga_key, sagas.phase, sagas.status
 ),"""
     + RECORDS_AND_OUTBOX
     + f""",
 settled AS (
-    SELECT pg_notify('{SETTLED_CHANNEL}', json_build_object('key', saga_key, 'status', status)::text)
+    SELECT pg_notify(
+        '{SETTLED_CHANNEL}',
+        json_build_object('workflow', workflow, 'key', saga_key, 'status', status)::text
+    )
     FROM saga WHERE phase IN ('DONE', 'PARKED')
 )"""
     + RESULT.replace("AS message_ids", "AS message_ids, (SELECT count(*) FROM settled) AS settled")
 )
 
 SELECT = """
-SELECT saga_id, workflow, input, phase, progress, step, attempt, awaiting, wake_at, outcome,
-       failed_step, error, last_error, version, traceparent
+SELECT saga_id, workflow, workflow_version, input, phase, progress, step, attempt, awaiting, wake_at,
+       outcome, failed_step, error, last_error, version, created_at,
+       traceparent
 FROM sagas
 """
 
@@ -98,6 +106,7 @@ FROM sagas
 class StoredSaga:
     saga: Saga
     version: int  # the number of history records, which every decision adds to
+    started_at: datetime | None = None  # when the saga was created, for its duration
     trace: str | None = None  # the traceparent it was started in, as read from the database
 
 
@@ -110,7 +119,7 @@ class OutboxMessage:
 
 @dataclass(frozen=True)
 class NewSaga:
-    key: str  # unique: a second saga under a taken key is not written
+    key: str  # unique within the workflow: a second saga under a taken key is not written
     decision: Decision
     outbox: list[OutboxMessage]
     at: datetime
@@ -137,6 +146,7 @@ async def insert(pool: asyncpg.Pool, new: list[NewSaga]) -> Written:
             **_state(n.decision.saga),
             "saga_key": n.key,
             "workflow": n.decision.saga.workflow,
+            "workflow_version": n.decision.saga.workflow_version,
             "input": n.decision.saga.input,
             "version": len(n.decision.records),
             "at": n.at,
@@ -224,6 +234,7 @@ def _stored(row: asyncpg.Record) -> StoredSaga:
     saga = Saga(
         saga_id=row["saga_id"],
         workflow=row["workflow"],
+        workflow_version=row["workflow_version"],
         input=row["input"],
         phase=Phase(row["phase"]),
         progress=row["progress"],
@@ -236,4 +247,4 @@ def _stored(row: asyncpg.Record) -> StoredSaga:
         error=row["error"],
         last_error=row["last_error"],
     )
-    return StoredSaga(saga, row["version"], row["traceparent"])
+    return StoredSaga(saga, row["version"], row["created_at"], row["traceparent"])

@@ -11,7 +11,7 @@ from saga_orchestrator.engine.machine import ReplyArrived
 from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.runner import SagaRunner, UnknownSaga
 from saga_orchestrator.settings import Settings
-from shared import topology, tracing
+from shared import logs, topology, tracing
 from shared.broker import Publisher
 from shared.contracts import Reply
 from shared.database import RETRY_LATER
@@ -59,7 +59,8 @@ class ReplyConsumer:
         except UnknownSaga as exc:
             return str(exc)
         except RETRY_LATER as exc:
-            log.warning("saga=%s reply requeued: %r", reply.saga_id, exc)
+            where = logs.fields(reply.saga_id, reply.step_id)
+            log.warning("saga=%s reply requeued: %r", reply.saga_id, exc, extra=where)
             return exc
         if not applied.changed:
             log.info(
@@ -67,6 +68,7 @@ class ReplyConsumer:
                 reply.saga_id,
                 reply.step_id,
                 applied.saga.status,
+                extra=logs.fields(reply.saga_id, reply.step_id),
             )
         return None
 

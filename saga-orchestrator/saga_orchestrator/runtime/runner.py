@@ -11,15 +11,17 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from saga_orchestrator.engine.definition import STARTED
+from saga_orchestrator.engine.definition import STARTED, RetryPolicy
 from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.engine.state import Decision, Saga
 from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
+from saga_orchestrator.runtime import metrics
 from saga_orchestrator.runtime.correlation import Correlation
+from saga_orchestrator.runtime.definitions import Definitions, Version
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.recent import RecentSagas
-from shared import tracing
+from shared import logs, tracing
 from shared.batching import Batcher
 from shared.contracts import CommandMessage, command_message_id
 from shared.topology import command_queue
@@ -50,13 +52,18 @@ class SagaRunner:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        engines: dict[str, Engine],
+        definitions: Definitions,
         publisher: OutboxPublisher,
         queue_prefix: str,
         correlation: Correlation,
+        *,
+        policy: RetryPolicy,
     ) -> None:
         self._pool = pool
-        self._engines = engines
+        self._definitions = definitions
+        self._policy = policy
+        # One engine per version met, each saga decided on by its own version's.
+        self._engines: dict[Version, Engine] = {}
         self._publisher = publisher
         self._prefix = queue_prefix
         self._correlation = correlation
@@ -66,28 +73,33 @@ class SagaRunner:
         # Reads of sagas this replica did not write last are batched the same way.
         self._loads: Batcher[UUID, sagas.StoredSaga | None] = Batcher(partial(sagas.load_many, pool))
         self._inserts: Batcher[NewSaga, list[int] | None] = Batcher(
-            partial(sagas.insert, pool), key=lambda new: new.key
+            partial(sagas.insert, pool), key=lambda new: (new.decision.saga.workflow, new.key)
         )
         self._updates: Batcher[Change, list[int] | None] = Batcher(
             partial(sagas.update, pool), key=lambda change: change.decision.saga.saga_id
         )
 
-    def engine(self, workflow: str) -> Engine:
-        return self._engines[workflow]
-
-    async def start(self, workflow: str, key: str, input: dict[str, Any], owner: str) -> UUID | None:
-        """Starts a saga under `key` for `owner`; None if that key already has one."""
+    async def start(
+        self, workflow: str, key: str, input: dict[str, Any], owner: str
+    ) -> tuple[UUID, int] | None:
+        """Starts a saga under `key` for `owner`, on the workflow's current version; its id and that
+        version, or None if that key already has a saga."""
         now = datetime.now(UTC)
-        decision = self._engines[workflow].start(uuid4(), input, now)
+        current = self._definitions.current[workflow].workflow
+        engine = self._engines.get((workflow, current.version)) or await self._engine(
+            (workflow, current.version)
+        )
+        decision = engine.start(uuid4(), input, now)
         messages = self._messages(decision)
         new = NewSaga(key, decision, messages, now, owner, tracing.traceparent())
         outbox_ids = await self._inserts.submit(new)
         if outbox_ids is None:
             return None
-        self._recent.remember(sagas.StoredSaga(decision.saga, len(decision.records)))
+        self._recent.remember(sagas.StoredSaga(decision.saga, len(decision.records), now))
+        metrics.started(workflow)
         self._log(decision, STARTED)
         await self._publisher.publish(messages, outbox_ids)
-        return decision.saga.saga_id
+        return decision.saga.saga_id, current.version
 
     async def apply(self, saga_id: UUID, decide: Decide, stored: sagas.StoredSaga | None = None) -> Applied:
         """Decides and stores, deciding again on fresh state whenever another writer got there first.
@@ -101,8 +113,10 @@ class SagaRunner:
                 stored, trusted = self._recent.get(saga_id), False
             if stored is None:
                 stored, trusted = await self._load(saga_id), True
+            version = (stored.saga.workflow, stored.saga.workflow_version)
+            engine = self._engines.get(version) or await self._engine(version)
             now = datetime.now(UTC)
-            decision = decide(self._engines[stored.saga.workflow], stored.saga, now)
+            decision = decide(engine, stored.saga, now)
             if decision is None and trusted:
                 return Applied(stored.saga, changed=False)
             if decision is not None:
@@ -110,14 +124,23 @@ class SagaRunner:
                 outbox_ids = await self._updates.submit(Change(stored, decision, messages, now))
                 if outbox_ids is not None:
                     self._recent.remember(
-                        sagas.StoredSaga(decision.saga, stored.version + len(decision.records))
+                        sagas.StoredSaga(
+                            decision.saga, stored.version + len(decision.records), stored.started_at
+                        )
                     )
+                    timeout = engine.policy.step_timeout
+                    metrics.observe(stored.saga, decision, now, stored.started_at, timeout)
                     self._log(decision, stored.saga.status)
                     await self._publisher.publish(messages, outbox_ids)
                     return Applied(decision.saga, changed=True)
             self._recent.forget(saga_id)
             stored = None
         raise RuntimeError(f"saga {saga_id}: gave up after {MAX_WRITE_CONFLICTS} write conflicts")
+
+    async def _engine(self, version: Version) -> Engine:
+        definition = await self._definitions.find(version)
+        engine = self._engines[version] = Engine(definition.workflow, self._policy)
+        return engine
 
     async def _load(self, saga_id: UUID) -> sagas.StoredSaga:
         stored = await self._loads.submit(saga_id)
@@ -170,6 +193,9 @@ class SagaRunner:
         """One line per history record, each with the state the saga was in at that point."""
         if not log.isEnabledFor(logging.INFO):
             return
+        saga = decision.saga
+        key = self._engines[(saga.workflow, saga.workflow_version)].workflow.key
+        named = {key: saga.input.get(key)}
         for record in decision.records:
             state = record.state or state
             log.info(
@@ -181,4 +207,5 @@ class SagaRunner:
                 f" command={record.command}#{record.attempt}" if record.command else "",
                 "" if record.success is None else f" success={record.success}",
                 f" error={record.error!r}" if record.error else "",
+                extra=logs.fields(saga.saga_id, record.step, **named),
             )

@@ -1,6 +1,6 @@
 """Waiting for a saga to settle (finish, or park for an operator), woken by any replica's commit.
 
-The writer's statement sends a Postgres notification on commit, naming the saga's key and the
+The writer's statement sends a Postgres notification on commit, naming the saga's workflow and key and the
 status it settled in; each replica listens on one connection and wakes its local waiters, so a
 request waits on any replica, for any saga.
 """
@@ -40,7 +40,7 @@ class SettledWaiters:
         self._max_waiters = max_waiters
         self._count = 0
         self._listener: asyncpg.Connection | None = None
-        self._waiters: defaultdict[str, set[Settlement]] = defaultdict(set)  # by saga key
+        self._waiters: defaultdict[tuple[str, str], set[Settlement]] = defaultdict(set)  # by (workflow, key)
 
     async def keep_listening(self) -> None:
         """(Re)connects the listener; called periodically, so a database restart heals."""
@@ -59,7 +59,7 @@ class SettledWaiters:
             await self._listener.close()
 
     @asynccontextmanager
-    async def watching(self, key: str) -> AsyncIterator[Settlement]:
+    async def watching(self, workflow: str, key: str) -> AsyncIterator[Settlement]:
         """Set when the saga settles; register before reading, so no settle is missed.
 
         TooManyWaiters if `max_waiters` wait already.
@@ -67,18 +67,19 @@ class SettledWaiters:
         if self._count >= self._max_waiters:
             raise TooManyWaiters
         settlement = Settlement()
-        self._waiters[key].add(settlement)
+        saga = (workflow, key)
+        self._waiters[saga].add(settlement)
         self._count += 1
         try:
             yield settlement
         finally:
             self._count -= 1
-            self._waiters[key].discard(settlement)
-            if not self._waiters[key]:
-                del self._waiters[key]
+            self._waiters[saga].discard(settlement)
+            if not self._waiters[saga]:
+                del self._waiters[saga]
 
     def _on_settled(self, conn: object, pid: int, channel: str, payload: str) -> None:
         notice = json.loads(payload)
-        for settlement in self._waiters.get(notice["key"], ()):
+        for settlement in self._waiters.get((notice["workflow"], notice["key"]), ()):
             settlement.status = notice["status"]
             settlement.event.set()

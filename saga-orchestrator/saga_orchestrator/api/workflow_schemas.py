@@ -1,0 +1,87 @@
+"""Response bodies of the workflows' own routes, `/workflows/...`."""
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import Path, Query
+from pydantic import Field
+
+from saga_orchestrator.api.schemas import Body, HistoryEvent, SagaState
+from shared.contracts import IDENTIFIER_PATTERN
+
+SagaKey = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="the saga's key in its workflow")]
+WorkflowName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="the workflow's name")]
+VersionFilter = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="a version; the current one if left out")
+]
+
+
+class WorkflowSagaStarted(Body):
+    saga_id: UUID
+    workflow: str
+    version: int = Field(description="the version of the definition the saga runs on to its end")
+    key: str
+    status: str
+
+
+class WorkflowSagaStatus(SagaState):
+    workflow: str
+    version: int = Field(description="the version of the definition the saga runs on to its end")
+    key: str
+
+
+class WorkflowSagaHistory(Body):
+    saga_id: UUID
+    workflow: str
+    key: str
+    events: list[HistoryEvent]
+
+
+class WorkflowVersion(Body):
+    version: int
+    digest: str = Field(description="SHA-256 of the definition's content")
+    current: bool = Field(description="whether new sagas start on it")
+    running: int = Field(description="its sagas not finished yet (parked ones included)")
+
+
+class WorkflowSummary(Body):
+    name: str
+    versions: list[WorkflowVersion]
+
+
+class WorkflowList(Body):
+    workflows: list[WorkflowSummary]
+
+
+class StepNode(Body):
+    id: str = Field(description="the step's name: its command")
+    service: str
+    command: str
+    reaches: str
+    compensation: str
+    compensation_reaches: str
+    carries: list[str]
+    deadline_seconds: float | None = None
+    max_attempts: int | None = None
+    compensation_max_attempts: int | None = None
+
+
+class Edge(Body):
+    source: str
+    target: str
+    kind: Literal["next", "compensate"] = Field(
+        description="`next` runs after its source succeeded; `compensate` is undone after its source was"
+    )
+
+
+class WorkflowGraph(Body):
+    """A definition as a graph that tools can draw: its steps as nodes, their order as edges."""
+
+    name: str
+    version: int
+    digest: str
+    description: str
+    key: str
+    input: dict[str, Any] = Field(description="each input field's type")
+    nodes: list[StepNode]
+    edges: list[Edge]
