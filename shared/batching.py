@@ -5,6 +5,7 @@ idle one pays nothing extra: a call arriving alone is written at once, as a batc
 """
 
 import asyncio
+import contextvars
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -50,7 +51,9 @@ class Batcher(Generic[Item, Result]):
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Call(item, future))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_while_waiting())
+            # In a context of its own, not that of the caller who happened to start it: the
+            # batch is written for every caller alike (each item carries what it needs of its own).
+            self._writer = asyncio.create_task(self._write_while_waiting(), context=contextvars.Context())
         return await future
 
     async def _write_while_waiting(self) -> None:

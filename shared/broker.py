@@ -62,6 +62,10 @@ class Publisher:
         self._prefix = prefix
         self._user = user
 
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
     @classmethod
     async def open(cls, connection: AbstractRobustConnection, *, prefix: str = "", user: str) -> "Publisher":
         """`user` is the connection's: the broker refuses a message whose `user_id` is another's,

@@ -12,6 +12,8 @@ from uuid import UUID, uuid5
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from shared.tracing import TRACEPARENT_PATTERN
+
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 MAX_QUANTITY = 1_000_000
 MAX_AMOUNT = Decimal(1_000_000_000)
@@ -48,6 +50,10 @@ def storable(value: Any) -> Any:
 
 CORRELATION_MAX_LENGTH = 80
 
+# The W3C context of the span that sent the item, when tracing is on. Never dumped with the
+# model: only the tracing code, which knows whether it is on, writes it into a body.
+TraceParent = Annotated[str | None, Field(default=None, pattern=TRACEPARENT_PATTERN, exclude=True)]
+
 
 class Contract(BaseModel):
     """A frozen, camelCase message body that rejects unknown fields."""
@@ -67,6 +73,7 @@ class CommandMessage(Contract):
     # Which attempt of (saga, step) this is, signed by the orchestrator; opaque to the service,
     # which echoes it in the reply, so that a reply proves which command it answers.
     correlation_id: str = Field(min_length=1, max_length=CORRELATION_MAX_LENGTH)
+    traceparent: TraceParent = None
 
 
 class Reply(Contract):
@@ -82,6 +89,7 @@ class Reply(Contract):
     error: Annotated[str | None, AfterValidator(storable)] = None
     code: ErrorCode | None = None
     correlation_id: str | None = Field(default=None, max_length=CORRELATION_MAX_LENGTH)  # the command's
+    traceparent: TraceParent = None
 
 
 def command_message_id(saga_id: UUID, step_id: str) -> UUID:

@@ -9,7 +9,7 @@ from typing import Any, TypeGuard
 
 from aio_pika.abc import AbstractIncomingMessage
 
-from shared import json
+from shared import json, tracing
 from shared.broker import BROKER_UNAVAILABLE, Publisher, requeue
 from shared.database import RETRY_LATER
 
@@ -31,11 +31,17 @@ async def send_items(
     publisher: Publisher, queue: str, items: list[Any], ids: list[str], *, reply_to: str | None = None
 ) -> Exception | None:
     """Publishes the items as one message, its id the item's if it carries one; the reason the
-    broker did not take it, or None."""
+    broker did not take it, or None. Traced, each item is sent in its own span."""
+    message_id = ids[0] if len(ids) == 1 else None
     try:
-        await publisher.publish(
-            queue, message_body(items), message_id=ids[0] if len(ids) == 1 else None, reply_to=reply_to
-        )
+        with tracing.publishing(publisher.prefix, queue, items, ids) as sent:
+            await publisher.publish(
+                queue,
+                message_body(sent),
+                message_id=message_id,
+                reply_to=reply_to,
+                headers=tracing.message_headers(sent),
+            )
     except BROKER_UNAVAILABLE as exc:
         return exc
     return None

@@ -7,10 +7,12 @@ import uvicorn
 from saga_orchestrator.app import create_app
 from saga_orchestrator.settings import from_environment
 from saga_orchestrator.workflows.loader import InvalidWorkflow
+from shared import tracing
 
 
 def main() -> None:
     settings = from_environment()
+    tracing.configure("saga_orchestrator")  # process-wide, so here rather than in the app
     try:
         app = create_app(settings)
     except InvalidWorkflow as exc:

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from saga_orchestrator.api import dead_letters, errors, metrics
 from saga_orchestrator.api.deps import Resources
@@ -22,7 +23,7 @@ from saga_orchestrator.runtime.runner import SagaRunner
 from saga_orchestrator.runtime.settled import SettledWaiters
 from saga_orchestrator.settings import Settings
 from saga_orchestrator.workflows.loader import Definition, InvalidWorkflow, load
-from shared import access, broker, database, gc_tuning, logs, topology
+from shared import access, broker, database, gc_tuning, logs, topology, tracing
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await settled.close()
         await connection.close()
         await pool.close()
+        tracing.shutdown()
 
     app = FastAPI(
         title="Saga orchestrator",
@@ -92,6 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_size=MAX_BODY_BYTES,
     )
     app.state.api_keys = settings.keys
+    if (provider := tracing.provider()) is not None:
+        # The request that starts a saga is its trace's root; the ASGI events would be noise.
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, exclude_spans=["receive", "send"])
     app.include_router(router)
     app.include_router(catalogue)
     for definition in current.values():

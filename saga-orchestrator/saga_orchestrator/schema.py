@@ -35,6 +35,9 @@ sagas = Table(
     # Who started the saga, which alone of the clients may see and cancel it (NULL: started before
     # API keys, seen by operators only).
     Column("owner", TEXT),
+    # The trace the saga was started in (its W3C traceparent), which the commands its deadlines and
+    # retries send later join; NULL when tracing was off.
+    Column("traceparent", TEXT),
     # A key names a saga within its workflow: another workflow may use the same key.
     UniqueConstraint("workflow", "saga_key", name="sagas_workflow_saga_key_key"),
 )

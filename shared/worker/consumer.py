@@ -12,10 +12,10 @@ import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
-from shared import access, logs, metrics
+from shared import access, logs, metrics, tracing
 from shared.batching import Batcher, send_grouped
 from shared.broker import UNROUTABLE, Publisher
-from shared.contracts import CommandMessage, Reply
+from shared.contracts import CommandMessage
 from shared.database import RETRY_LATER
 from shared.messages import ItemOutcome, send_items, take_items
 from shared.settings import ProcessSettings
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class _Answer:
     reply_queue: str
     command_id: str
-    reply: Reply
+    reply: dict[str, Any]  # as sent: stamped with the context of the command's processing
 
 
 class CommandConsumer:
@@ -73,7 +73,8 @@ class CommandConsumer:
             metrics.COMMANDS.labels(self._service, "invalid", metrics.REJECTED).inc()
             return f"unknown command {exc}" if isinstance(exc, KeyError) else str(exc)
         started = time.perf_counter()
-        outcome, counted_as = await self._handle(message, command, handler.bind(payload))
+        with tracing.processing(message, command.traceparent, str(command.message_id)):
+            outcome, counted_as = await self._handle(message, command, handler.bind(payload))
         metrics.COMMANDS_BY(self._service, command.command, counted_as).inc()
         metrics.COMMAND_HANDLE_SECONDS_BY(self._service, command.command).observe(
             time.perf_counter() - started
@@ -104,7 +105,8 @@ class CommandConsumer:
         )
         # The reply answers this command, whichever attempt the inbox first answered.
         reply = reply.model_copy(update={"correlation_id": command.correlation_id})
-        answer = _Answer(self._reply_queue(message), str(command.message_id), reply)
+        body = tracing.stamp(reply.model_dump(mode="json", by_alias=True))
+        answer = _Answer(self._reply_queue(message), str(command.message_id), body)
         not_sent = await self._outgoing.submit(answer)
         if not_sent is not None:
             # The command comes back, and the inbox answers it with the same reply.
@@ -143,7 +145,7 @@ class CommandConsumer:
         return await send_grouped(answers, lambda answer: answer.reply_queue, self._send)
 
     async def _send(self, queue: str, answers: list[_Answer]) -> Exception | None:
-        replies = [answer.reply.model_dump(mode="json", by_alias=True) for answer in answers]
+        replies = [answer.reply for answer in answers]
         ids = [answer.command_id for answer in answers]
         not_sent = await send_items(self._publisher, queue, replies, ids)
         if isinstance(not_sent, UNROUTABLE) and queue != self._replies:

@@ -3,12 +3,13 @@
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import orjson
+from opentelemetry.context import Context
 
-from shared import logs
+from shared import logs, tracing
 from shared.batching import Batcher
 from shared.contracts import CommandMessage, Reply, command_message_id
 from shared.database import RETRY_LATER
@@ -35,6 +36,8 @@ ON CONFLICT (message_id) DO NOTHING
 class Work:
     command: CommandMessage
     handler: BoundHandler
+    # The caller's trace, for the transaction that may run in another's task, with others' commands.
+    trace: Context | None = field(default_factory=tracing.current)
 
 
 class Inbox:
@@ -68,18 +71,27 @@ class Inbox:
 
     async def _alone(self, work: Work) -> Reply | Exception:
         try:
-            return await execute(self._pool, work.command, work.handler, self._duplicate)
+            with tracing.transaction([_traced(work)]):
+                return await execute(self._pool, work.command, work.handler, self._duplicate)
         except RETRY_LATER as exc:
             return exc
         except Refused as exc:
             return exc
 
     async def _together(self, batch: list[Work]) -> list[Reply]:
+        with tracing.transaction([_traced(work) for work in batch]):
+            return await self._together_untraced(batch)
+
+    async def _together_untraced(self, batch: list[Work]) -> list[Reply]:
         async with self._pool.acquire() as conn, conn.transaction():
             replies = [_reply(w.command, await w.handler(conn, w.command.saga_id)) for w in batch]
             if not await _record(conn, [w.command for w in batch], replies):
                 raise _SeenBefore
             return replies
+
+
+def _traced(work: Work) -> tuple[str, Context | None]:
+    return f"transaction {work.command.command}", work.trace
 
 
 class Refused(Exception):

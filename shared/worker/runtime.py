@@ -10,7 +10,7 @@ import asyncpg
 import uvloop
 from aio_pika.abc import AbstractRobustConnection
 
-from shared import access, broker, database, gc_tuning, logs, metrics, topology
+from shared import access, broker, database, gc_tuning, logs, metrics, topology, tracing
 from shared.settings import ProcessSettings
 from shared.worker.consumer import CommandConsumer
 from shared.worker.handlers import Handler
@@ -28,7 +28,11 @@ def run_worker(
     """Runs the worker as a process until SIGTERM or SIGINT; `setup` runs once the pool is open."""
     # Logging is process-wide, so only the process entry configures it, not `serve`.
     logs.configure(package, settings.log_level, settings.log_format)
-    uvloop.run(_serve_until_signalled(service, package, handlers, settings, setup))
+    tracing.configure(package)
+    try:
+        uvloop.run(_serve_until_signalled(service, package, handlers, settings, setup))
+    finally:
+        tracing.shutdown()
 
 
 async def _serve_until_signalled(

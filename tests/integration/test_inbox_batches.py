@@ -5,14 +5,17 @@ from uuid import UUID
 
 import asyncpg
 import pytest
+from opentelemetry.trace import SpanKind
 from prometheus_client import REGISTRY
 
+from shared import tracing
 from shared.contracts import CommandMessage
 from shared.worker.handlers import BoundHandler, Outcome
 from shared.worker.inbox import Inbox
 from tests.integration.harness import ServiceDatabase, command
 from tests.integration.services import PAYMENT, ServiceSpec
 from tests.polling import random_ref
+from tests.spans import recorded
 
 pytestmark = pytest.mark.integration
 
@@ -77,6 +80,27 @@ async def test_commands_arriving_together_share_transactions(db: ServiceDatabase
         [message.saga_id for message, _ in charges],
     )
     assert transactions < len(charges)
+
+
+async def test_commands_of_a_batch_each_show_the_transaction_in_their_own_trace(db: ServiceDatabase) -> None:
+    inbox = Inbox(db.pool)
+    charges = [await _charge(db) for _ in range(5)]
+
+    with recorded() as exported:
+        provider = tracing.provider()
+        assert provider is not None
+        tracer = provider.get_tracer("test")
+
+        async def process(message: CommandMessage, handler: BoundHandler) -> int:
+            with tracer.start_as_current_span(f"process {message.saga_id}") as span:
+                await inbox.execute(message, handler)
+                return span.get_span_context().span_id
+
+        callers = await asyncio.gather(*(process(message, handler) for message, handler in charges))
+
+    transactions = [span for span in exported.get_finished_spans() if span.kind == SpanKind.CLIENT]
+    assert sorted(span.parent.span_id for span in transactions if span.parent) == sorted(callers)
+    assert any(span.attributes and span.attributes.get("db.operation.batch.size") for span in transactions)
 
 
 async def test_each_command_the_inbox_answered_before_is_counted_once_as_a_duplicate(

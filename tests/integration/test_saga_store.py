@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
+from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from ops import database_access
 from ops.database_access import Login
@@ -18,10 +19,16 @@ from saga_orchestrator.engine.machine import Engine, ReplyArrived
 from saga_orchestrator.engine.state import Decision
 from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import Change, NewSaga, OutboxMessage
-from saga_orchestrator.workflows import WORKFLOWS
-from shared import database
+from saga_orchestrator.runtime.correlation import Correlation
+from saga_orchestrator.runtime.definitions import Definitions
+from saga_orchestrator.runtime.outbox import OutboxPublisher
+from saga_orchestrator.runtime.runner import SagaRunner
+from saga_orchestrator.workflows import BUNDLED, WORKFLOWS
+from saga_orchestrator.workflows.loader import load
+from shared import database, json, tracing
 from shared.batching import Batcher
 from tests.infrastructure import Infrastructure
+from tests.spans import RecordingPublisher, recorded
 
 pytestmark = pytest.mark.integration
 
@@ -168,3 +175,62 @@ async def test_a_saga_postgres_cannot_store_fails_alone_and_the_rest_of_its_batc
 
 async def _load(pool: asyncpg.Pool, saga_id: UUID) -> sagas.StoredSaga | None:
     return (await sagas.load_many(pool, [saga_id]))[0]
+
+
+async def test_a_relayed_command_is_sent_in_the_trace_it_was_decided_in(pool: asyncpg.Pool) -> None:
+    now = datetime.now(UTC)
+    with recorded() as exported:
+        provider = tracing.provider()
+        assert provider is not None
+        with provider.get_tracer("test").start_as_current_span("start") as decided:
+            started = ENGINE.start(uuid4(), INPUT, now)
+            body = tracing.stamp({"sagaId": str(started.saga.saga_id)})
+        outbox = [OutboxMessage(queue="q", message_id=uuid4(), body=body)]
+        assert await sagas.insert(pool, [NewSaga(f"key-{uuid4()}", started, outbox, now)]) != [None]
+        publisher = RecordingPublisher()
+
+        assert await OutboxPublisher(pool, publisher, reply_to="r").relay_stale(0) >= 1
+
+    relayed = [json.loads(sent) for sent in publisher.bodies]
+    item = next(
+        i for b in relayed for i in (b if isinstance(b, list) else [b]) if i.get("sagaId") == body["sagaId"]
+    )
+    send = next(
+        s for s in exported.get_finished_spans() if s.kind == SpanKind.PRODUCER and s.name == "publish q"
+    )
+    assert send.parent is not None and send.parent.span_id == decided.get_span_context().span_id
+    assert item["traceparent"].split("-")[1:3] == [
+        format_trace_id(decided.get_span_context().trace_id),
+        format_span_id(send.context.span_id),
+    ]
+
+
+async def test_a_saga_woken_by_its_deadline_sends_its_retry_in_the_trace_it_was_started_in(
+    pool: asyncpg.Pool,
+) -> None:
+    publisher = RecordingPublisher()
+    outbox = OutboxPublisher(pool, publisher, reply_to="r")
+    correlation = Correlation(secrets.token_urlsafe(16))
+    runner = SagaRunner(pool, Definitions(pool, load(BUNDLED)), outbox, "", correlation, policy=RetryPolicy())
+    with recorded() as exported:
+        provider = tracing.provider()
+        assert provider is not None
+        with provider.get_tracer("test").start_as_current_span("POST /saga/start") as request:
+            result = await runner.start("order", f"key-{uuid4()}", INPUT, "shop")
+        assert result is not None
+        saga_id, _ = result
+        # Only this saga is due, and at once: its deadline passes, then its backoff.
+        for _ in ("deadline", "backoff"):
+            await pool.execute(
+                "UPDATE sagas SET wake_at = CASE WHEN saga_id = $1 THEN now() - interval '1 second'"
+                " ELSE now() + interval '1 hour' END WHERE wake_at IS NOT NULL",
+                saga_id,
+            )
+            assert await runner.wake_due(10) == 1
+
+    started = request.get_span_context()
+    sent = [json.loads(body) for body in publisher.bodies]
+    assert [item["sagaId"] for item in sent] == [str(saga_id)] * 2  # the command, then its retry
+    assert {item["traceparent"].split("-")[1] for item in sent} == {format_trace_id(started.trace_id)}
+    wake = next(span for span in exported.get_finished_spans() if span.name == "saga wake")
+    assert wake.parent is not None and wake.parent.span_id == started.span_id

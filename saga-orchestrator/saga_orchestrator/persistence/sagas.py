@@ -48,16 +48,20 @@ SETTLED_CHANNEL = "saga_settled"
 
 # What a new saga's row and a decision's change bring, typed as the table's columns.
 _STATE = ("saga_id", "status", "phase", "progress", "step", "attempt", "awaiting", "wake_at")
-_NEW = typed(sagas, *_STATE, "saga_key", "workflow", "workflow_version", "input", "version", "owner")
+_NEW = typed(
+    sagas, *_STATE, "saga_key", "workflow", "workflow_version", "input", "version", "owner", "traceparent"
+)
 _CHANGED = typed(sagas, *_STATE, "outcome", "failed_step", "error", "last_error", "version")
 
 INSERT = (
     f"""
 WITH saga AS (
     INSERT INTO sagas (saga_id, saga_key, workflow, workflow_version, input, status, phase, progress,
-                       step, attempt, awaiting, wake_at, version, created_at, updated_at, owner)
+                       step, attempt, awaiting, wake_at, version, created_at, updated_at, owner,
+                       traceparent)
     SELECT n.saga_id, n.saga_key, n.workflow, n.workflow_version, n.input, n.status, n.phase,
-           n.progress, n.step, n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at, n.owner
+           n.progress, n.step, n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at, n.owner,
+           n.traceparent
     FROM jsonb_to_recordset($1::jsonb) AS n({_NEW}, at timestamptz)
     ON CONFLICT (workflow, saga_key) DO NOTHING
     RETURNING saga_id
@@ -92,7 +96,8 @@ settled AS (
 
 SELECT = """
 SELECT saga_id, workflow, workflow_version, input, phase, progress, step, attempt, awaiting, wake_at,
-       outcome, failed_step, error, last_error, version, created_at
+       outcome, failed_step, error, last_error, version, created_at,
+       traceparent
 FROM sagas
 """
 
@@ -102,6 +107,7 @@ class StoredSaga:
     saga: Saga
     version: int  # the number of history records, which every decision adds to
     started_at: datetime | None = None  # when the saga was created, for its duration
+    trace: str | None = None  # the traceparent it was started in, as read from the database
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class NewSaga:
     outbox: list[OutboxMessage]
     at: datetime
     owner: str | None = None  # the caller who started it: of the clients, only it may see the saga
+    trace: str | None = None  # the traceparent of the request that started it, when tracing is on
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,7 @@ async def insert(pool: asyncpg.Pool, new: list[NewSaga]) -> Written:
             "version": len(n.decision.records),
             "at": n.at,
             "owner": n.owner,
+            "traceparent": n.trace,
         }
         for n in new
     ]
@@ -239,4 +247,4 @@ def _stored(row: asyncpg.Record) -> StoredSaga:
         error=row["error"],
         last_error=row["last_error"],
     )
-    return StoredSaga(saga, row["version"], row["created_at"])
+    return StoredSaga(saga, row["version"], row["created_at"], row["traceparent"])

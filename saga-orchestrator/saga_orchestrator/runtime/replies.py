@@ -11,7 +11,7 @@ from saga_orchestrator.engine.machine import ReplyArrived
 from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.runner import SagaRunner, UnknownSaga
 from saga_orchestrator.settings import Settings
-from shared import logs, topology
+from shared import logs, topology, tracing
 from shared.broker import Publisher
 from shared.contracts import Reply
 from shared.database import RETRY_LATER
@@ -37,18 +37,20 @@ class ReplyConsumer:
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
         """Takes every reply the message carries, and acks it once each is applied or dead-lettered."""
-        await take_items(
-            message, lambda item: self._take(message.user_id, item), self._publisher, self._prefix
-        )
+        await take_items(message, lambda item: self._take(message, item), self._publisher, self._prefix)
 
-    async def _take(self, sender: str | None, item: Any) -> ItemOutcome:
+    async def _take(self, message: AbstractIncomingMessage, item: Any) -> ItemOutcome:
         """Moves the reply's saga on, if it answers a command sent to the service that sent it."""
         try:
             reply = Reply.model_validate(item)
         except ValidationError as exc:
             return f"invalid reply: {exc}"
-        if refusal := self._refusal(sender, reply):
+        if refusal := self._refusal(message.user_id, reply):
             return refusal
+        with tracing.processing(message, reply.traceparent, message.message_id):
+            return await self._apply(reply)
+
+    async def _apply(self, reply: Reply) -> ItemOutcome:
         arrived = ReplyArrived(reply.step_id, reply.success, reply.result, reply.error)
         try:
             applied = await self._runner.apply(

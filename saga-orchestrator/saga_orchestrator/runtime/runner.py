@@ -21,7 +21,7 @@ from saga_orchestrator.runtime.correlation import Correlation
 from saga_orchestrator.runtime.definitions import Definitions, Version
 from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.recent import RecentSagas
-from shared import logs
+from shared import logs, tracing
 from shared.batching import Batcher
 from shared.contracts import CommandMessage, command_message_id
 from shared.topology import command_queue
@@ -91,7 +91,8 @@ class SagaRunner:
         )
         decision = engine.start(uuid4(), input, now)
         messages = self._messages(decision)
-        outbox_ids = await self._inserts.submit(NewSaga(key, decision, messages, now, owner))
+        new = NewSaga(key, decision, messages, now, owner, tracing.traceparent())
+        outbox_ids = await self._inserts.submit(new)
         if outbox_ids is None:
             return None
         self._recent.remember(sagas.StoredSaga(decision.saga, len(decision.records), now))
@@ -154,29 +155,36 @@ class SagaRunner:
         writes and their commands go out together rather than one confirm after another.
         """
         due = await sagas.due(self._pool, limit)
-        outcomes = await asyncio.gather(
-            *(self.apply(stored.saga.saga_id, _on_wake, stored) for stored in due), return_exceptions=True
-        )
+        outcomes = await asyncio.gather(*(self._wake(stored) for stored in due), return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome  # the first failure, for the caller to log; the others were still tried
         return len(due)
 
+    async def _wake(self, stored: sagas.StoredSaga) -> Applied:
+        """Wakes the saga in the trace it was started in, so that its retries and timeouts show there."""
+        with tracing.resumed(stored.trace, "saga wake", {"saga.id": str(stored.saga.saga_id)}):
+            return await self.apply(stored.saga.saga_id, _on_wake, stored)
+
     def _messages(self, decision: Decision) -> list[OutboxMessage]:
         saga_id = decision.saga.saga_id
+        # Stamped with the context the decision was taken in (the start's request, the reply's
+        # processing), stored with the outbox row: the send, whenever it happens, is its child.
         return [
             OutboxMessage(
                 queue=command_queue(dispatch.service, self._prefix),
                 message_id=(message_id := command_message_id(saga_id, dispatch.step_id)),
-                body=CommandMessage(
-                    message_id=message_id,
-                    saga_id=saga_id,
-                    step_id=dispatch.step_id,
-                    command=dispatch.command,
-                    deadline=dispatch.deadline,
-                    payload=dispatch.payload,
-                    correlation_id=self._correlation.sign(saga_id, dispatch.step_id, dispatch.attempt),
-                ).model_dump(mode="json", by_alias=True),
+                body=tracing.stamp(
+                    CommandMessage(
+                        message_id=message_id,
+                        saga_id=saga_id,
+                        step_id=dispatch.step_id,
+                        command=dispatch.command,
+                        deadline=dispatch.deadline,
+                        payload=dispatch.payload,
+                        correlation_id=self._correlation.sign(saga_id, dispatch.step_id, dispatch.attempt),
+                    ).model_dump(mode="json", by_alias=True)
+                ),
             )
             for dispatch in decision.dispatches
         ]
