@@ -26,7 +26,9 @@ from tests.polling import eventually, random_ref
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
 
-STARTED = re.compile(r"^supervisor\s*\| (\S+) started, pid (\d+)$", re.MULTILINE)
+STARTED = re.compile(r"(\S+) started, pid (\d+)$")
+# The same line in the launcher's output, among the services' own, as the launcher's.
+FOLLOWED_START = re.compile(r"^supervisor\s*\| " + STARTED.pattern, re.MULTILINE)
 RESTARTING = re.compile(r"(\S+) exited with code (-?\d+); restarting in ([\d.]+) s")
 
 
@@ -45,7 +47,7 @@ class Launcher:
 
     def pids(self) -> list[tuple[str, int]]:
         """Every process started so far, in order, restarts included."""
-        return [(service, int(pid)) for service, pid in STARTED.findall(self.text())]
+        return [(service, int(pid)) for service, pid in FOLLOWED_START.findall(self.text())]
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.config.port(service)}"
@@ -96,7 +98,7 @@ async def test_a_process_killed_with_sigkill_is_restarted_and_the_system_keeps_s
         os.kill(victim, signal.SIGKILL)
 
         def restarted(pids: list[tuple[str, int]]) -> bool:
-            return [service for service, _ in pids].count("payment-service") == 2
+            return any(service == "payment-service" and pid != victim for service, pid in pids)
 
         await eventually(lambda: _value(launcher.pids()), restarted, timeout=60, interval=0.1)
         assert ("payment-service", str(-signal.SIGKILL)) in [
@@ -129,13 +131,22 @@ async def _each_has_its_reply_queue(config: SystemConfig, replicas: list[str]) -
             await channel.declare_queue(replica_reply_queue(replica, config.queue_prefix), passive=True)
 
 
+# A process that ran `reset_after` counts as healthy: its next crash waits the base delay again.
+@pytest.mark.parametrize(
+    ("reset_after", "expected"), [(3600, [0.1, 0.2, 0.4, 0.4, 0.4]), (0, [0.1, 0.1, 0.1, 0.1, 0.1])]
+)
 async def test_a_process_that_keeps_crashing_waits_longer_each_time(
-    infra: Infrastructure, broker: BrokerAccess, run_id: str, tmp_path: Path
+    infra: Infrastructure,
+    broker: BrokerAccess,
+    run_id: str,
+    tmp_path: Path,
+    reset_after: float,
+    expected: list[float],
 ) -> None:
     lines: list[str] = []
     async with prepared_system(infra, broker, f"{run_id}_bo_", tmp_path) as config:
         system = System(config)
-        supervisor = Supervisor(system, lines.append, Backoff(base=0.1, cap=0.4, reset_after=3600))
+        supervisor = Supervisor(system, lines.append, Backoff(base=0.1, cap=0.4, reset_after=reset_after))
         try:
             supervisor.start_all()
             # From now on the service cannot start: its settings refuse the value.
@@ -148,7 +159,9 @@ async def test_a_process_that_keeps_crashing_waits_longer_each_time(
                 return [float(m[3]) for m in found if m and m[1] == "payment-service"]
 
             seen = await eventually(delays, lambda found: len(found) >= 5, timeout=120, interval=0.05)
-            assert seen[:5] == [0.1, 0.2, 0.4, 0.4, 0.4]
+            assert seen[:5] == expected
+            started = [m[2] for m in map(STARTED.search, lines) if m and m[1] == "payment-service"]
+            assert len(started) >= 5 and len(set(started)) == len(started), "each restart is a new process"
         finally:
             system.stop_all()
 
