@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from ops import broker_access, database_access, registry
-from ops.supervisor import DEFAULT_BACKOFF, Backoff, Supervisor
+from ops.supervisor import Supervisor
 from ops.system import ORCHESTRATOR, System, SystemConfig
 from saga_orchestrator import settings as orchestrator
 
@@ -52,14 +52,14 @@ def interruptible() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
-def serve(system: System, backoff: Backoff = DEFAULT_BACKOFF) -> None:
+def serve(system: System) -> None:
     """Starts every process, follows their logs and restarts those that exit, until Ctrl-C or
     SIGTERM; then stops them all."""
     interruptible()
     for service in system.config.services:
         system.log_path(service).unlink(missing_ok=True)
     logs = LogFollower([system.log_path(s) for s in system.config.services])
-    supervisor = Supervisor(system, say, backoff)
+    supervisor = Supervisor(system, say)
     try:
         supervisor.start_all()
         urls = ", ".join(system.url(s) for s in system.config.services if ORCHESTRATOR in s)
