@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-run: install  ## start the five services on this machine (ORCHESTRATORS=2 for two replicas)
+run: install  ## start the five services on this machine and restart any that dies (ORCHESTRATORS=N for N replicas)
 	$(BIN)/python -m ops.run --orchestrators $(or $(ORCHESTRATORS),1)
 
 test: install  ## every test: unit, integration, end-to-end, faults

@@ -17,7 +17,7 @@ import asyncpg
 
 from ops import broker_access, database_access, namespace, registry, servers, traffic
 from ops.audit import Audit
-from ops.system import ORCHESTRATOR, System, SystemConfig, queue_prefix
+from ops.system import ORCHESTRATOR, System, SystemConfig, queue_prefix, service_of
 from ops.traffic import Traffic, settled
 
 NAMESPACE = "chaos_"
@@ -92,7 +92,7 @@ async def longest_recovery(config: SystemConfig, faults: list[Fault]) -> float:
 
 
 def report(traffic: Traffic, books: Audit, monkey: Monkey, recovery: float) -> str:
-    kinds = Counter(fault.what.removesuffix("-2") for fault in monkey.faults)
+    kinds = Counter(service_of(fault.what) for fault in monkey.faults)
     statuses = ", ".join(f"{status} {n}" for status, n in sorted(books.statuses.items()))
     rows = [
         ("sagas started", f"{len(traffic.accepted)}"),

@@ -1,5 +1,5 @@
-"""`make run`: starts the orchestrator and every service its workflows name on this machine, and
-follows their logs until Ctrl-C."""
+"""`make run`: starts the orchestrator and every service its workflows name on this machine, follows
+their logs and restarts any that exits, until Ctrl-C."""
 
 import argparse
 import asyncio
@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ops import broker_access, database_access, registry
+from ops.supervisor import Supervisor
 from ops.system import ORCHESTRATOR, System, SystemConfig
 from saga_orchestrator import settings as orchestrator
 
@@ -21,11 +22,6 @@ class LogFollower:
 
     def __init__(self, paths: list[Path]) -> None:
         self._offsets = dict.fromkeys(paths, 0)
-
-    def follow(self) -> None:
-        while True:
-            self.print_new()
-            time.sleep(0.2)
 
     def print_new(self) -> None:
         for path, offset in self._offsets.items():
@@ -40,14 +36,47 @@ class LogFollower:
         sys.stdout.flush()
 
 
+def say(line: str) -> None:
+    """The launcher's own lines, among the services' in the followed output."""
+    sys.stdout.write(f"{'supervisor':<19}| {line}\n")
+    sys.stdout.flush()
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> None:
-    # Explicit, so SIGTERM also stops the services, and SIGINT does even where it was inherited ignored.
+def interruptible() -> None:
+    """Explicit, so SIGTERM also stops the services, and SIGINT does even where it was inherited ignored."""
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+
+
+def serve(system: System) -> None:
+    """Starts every process, follows their logs and restarts those that exit, until Ctrl-C or
+    SIGTERM; then stops them all."""
+    interruptible()
+    for service in system.config.services:
+        system.log_path(service).unlink(missing_ok=True)
+    logs = LogFollower([system.log_path(s) for s in system.config.services])
+    supervisor = Supervisor(system, say)
+    try:
+        supervisor.start_all()
+        urls = ", ".join(system.url(s) for s in system.config.services if ORCHESTRATOR in s)
+        print(f"ready: orchestrator at {urls}; logs in {system.config.log_dir}/", flush=True)
+        while True:
+            logs.print_new()
+            supervisor.check()
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        system.stop_all()
+        logs.print_new()  # the last lines, down to each service's "stopping"
+
+
+def main() -> None:
+    interruptible()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orchestrators", type=int, default=1, help="orchestrator replicas")
     args = parser.parse_args()
@@ -55,24 +84,14 @@ def main() -> None:
     keys = orchestrator.from_environment().keys
     # The broker's vhost, users and queues first: the services may use them, not create them.
     broker = asyncio.run(broker_access.set_up_local(registry.services()))
-    system = System(SystemConfig(orchestrators=args.orchestrators, broker=broker, metrics_port=METRICS_PORT))
-    for service in system.config.services:
-        system.log_path(service).unlink(missing_ok=True)
-    logs = LogFollower([system.log_path(s) for s in system.config.services])
+    config = SystemConfig(orchestrators=args.orchestrators, broker=broker, metrics_port=METRICS_PORT)
     try:
-        config = system.config
         asyncio.run(database_access.set_up(config.postgres_url, config.database_logins()))
-        system.start_all()
-        urls = ", ".join(system.url(s) for s in system.config.services if ORCHESTRATOR in s)
-        print(f"ready: orchestrator at {urls}; logs in {system.config.log_dir}/", flush=True)
-        if not keys:
-            print("authentication is off: no API_KEYS, so the API answers anyone on this machine", flush=True)
-        logs.follow()
     except KeyboardInterrupt:
-        pass
-    finally:
-        system.stop_all()
-        logs.print_new()  # the last lines, down to each service's "stopping"
+        return
+    if not keys:
+        print("authentication is off: no API_KEYS, so the API answers anyone on this machine", flush=True)
+    serve(System(config))
 
 
 if __name__ == "__main__":

@@ -110,6 +110,20 @@ async def running_system(
 ) -> AsyncIterator[System]:
     """Sets up the five services' databases and roles, starts each on its own queues through the
     entry that installs the faults its FAULT_* variables name; removes all of it afterwards."""
+    async with prepared_system(infra, broker, prefix, log_dir, **overrides) as config:
+        system = System(config)
+        try:
+            system.start_all()
+            yield system
+        finally:
+            system.stop_all()
+
+
+@asynccontextmanager
+async def prepared_system(
+    infra: Infrastructure, broker: BrokerAccess, prefix: str, log_dir: Path, **overrides: Any
+) -> AsyncIterator[SystemConfig]:
+    """A system's databases, roles and queues, ready for its processes; removed afterwards."""
     config = SystemConfig(
         postgres_url=infra.postgres_url,
         broker=broker,
@@ -120,14 +134,9 @@ async def running_system(
         database_passwords=log_dir / "database-passwords.env",
         **overrides,
     )
-    system = System(config)
     try:
         await database_access.set_up(config.postgres_url, config.database_logins())
         await namespace.create(config)
-        system.start_all()
-        yield system
+        yield config
     finally:
-        try:
-            system.stop_all()
-        finally:
-            await namespace.remove(config)
+        await namespace.remove(config)

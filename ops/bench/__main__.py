@@ -11,6 +11,12 @@ from ops.bench.session import Imbalanced, bench
 from ops.bench.transport import default_client
 
 
+def _positive(text: str) -> int:
+    if (count := int(text)) < 1:
+        raise argparse.ArgumentTypeError(f"{count}: at least one")
+    return count
+
+
 def _counts(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",") if part.strip())
 
@@ -20,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sagas", type=int, default=2000, help="sagas in the main workload")
     p.add_argument("--concurrency", type=int, default=64, help="sagas in flight in the main workload")
     replicas = "replicas; '1 2' runs everything once with each, for comparison"
-    p.add_argument("--orchestrators", type=int, nargs="+", choices=(1, 2), default=[1], help=replicas)
+    p.add_argument("--orchestrators", type=_positive, nargs="+", default=[1], help=replicas)
     running = f"a running system's orchestrator, per replica (INVENTORY_SEED={PRODUCT}={SEED_STOCK})"
     p.add_argument("--url", action="append", default=[], help=running)
     p.add_argument("--api-key", help="a client's key for the running system, if it requires keys")

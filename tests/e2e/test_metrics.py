@@ -11,7 +11,7 @@ import pytest
 
 from ops import registry
 from ops.broker_access import BrokerAccess
-from ops.system import ORCHESTRATOR, System, free_ports
+from ops.system import ORCHESTRATOR, System, free_ports, service_of
 from shared import access
 from shared.topology import command_queue
 from tests.harness import SagaApi, order, running_system
@@ -184,7 +184,7 @@ async def test_with_log_format_json_every_line_is_an_object_naming_saga_step_and
         lines = _lines(system, service)
         assert lines, service
         assert {"level", "service", "message", "sagaId", "step", "traceId"} <= set().union(*lines)
-        assert {line["service"] for line in lines} == {service.removesuffix("-2")}
+        assert {line["service"] for line in lines} == {service_of(service)}
         assert {line["traceId"] for line in lines} == {""}, "no tracing configured"
     orchestrated = [
         line for s in system.config.services if s.startswith(ORCHESTRATOR) for line in _lines(system, s)

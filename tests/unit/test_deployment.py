@@ -143,6 +143,21 @@ def test_a_second_orchestrator_replica_gets_its_own_host_port() -> None:
         assert "-" in host, f"{mapping} publishes one host port: a second replica would clash"
 
 
+def _host_ports(mapping: object) -> range:
+    """The host ports a `ports` entry publishes: `[ip:]first[-last]:container`."""
+    host = str(mapping).rpartition(":")[0].rpartition(":")[2]
+    first, _, last = host.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
+def test_orchestrator_replicas_get_host_ports_no_other_service_takes() -> None:
+    replicas = {p for m in _services()["saga-orchestrator"]["ports"] for p in _host_ports(m)}
+    assert len(replicas) >= 3, "`--scale saga-orchestrator=3` needs three host ports"
+    for name, service in _services().items():
+        taken = {p for m in service.get("ports", []) for p in _host_ports(m)}
+        assert name == "saga-orchestrator" or not taken & replicas, f"{name} publishes a replica's port"
+
+
 def test_rabbitmq_loads_the_definitions_the_setup_fills_in() -> None:
     rabbitmq, setup = _services()["rabbitmq"], _services()[BROKER_SETUP]
     assert "./message-broker/rabbitmq.conf:/etc/rabbitmq/rabbitmq.conf:ro" in rabbitmq["volumes"]
