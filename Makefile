@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench chaos clean
+.PHONY: install run test lint format bench chaos chaos-ha cluster-up cluster-down clean
 
 install: $(STAMP)
 
@@ -31,6 +31,15 @@ format: install
 
 bench: install  ## throughput and latency against the machine's ceiling
 	$(BIN)/python -m ops.bench
+
+cluster-up: install  ## three RabbitMQ nodes and a Postgres primary with a synchronous standby, here
+	$(BIN)/python -m ops.cluster up
+
+cluster-down: install  ## stops and removes the local cluster
+	$(BIN)/python -m ops.cluster down
+
+chaos-ha: install  ## 500 sagas on a local cluster while its nodes and our processes are killed
+	$(BIN)/python -m ops.chaos_ha
 
 chaos: install  ## hundreds of sagas while processes are killed and servers restarted
 	$(BIN)/python -m ops.chaos
