@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-run: install  ## start the five services on this machine (ORCHESTRATORS=2 for two replicas)
-	$(BIN)/python -m ops.run --orchestrators $(or $(ORCHESTRATORS),1)
+run: install  ## start the five services on this machine (ORCHESTRATORS=2 for two replicas, CLUSTER=1 on the local cluster)
+	$(BIN)/python -m ops.run --orchestrators $(or $(ORCHESTRATORS),1) $(if $(CLUSTER),--cluster)
 
 test: install  ## every test: unit, integration, end-to-end, faults
 	$(BIN)/pytest

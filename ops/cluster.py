@@ -106,6 +106,11 @@ def write_addresses(cluster: Cluster) -> None:
     address_file(cluster).write_text(json.dumps(addresses, indent=2))
 
 
+def machine_addresses() -> dict[str, str]:
+    """The machine's own servers, in the form of `read_addresses`."""
+    return {"amqp_url": broker_access.LOCAL_AMQP, "postgres_url": SystemConfig.postgres_url, "node": ""}
+
+
 def read_addresses(cluster: Cluster = Cluster()) -> dict[str, str]:
     path = address_file(cluster)
     if not path.exists():

@@ -5,6 +5,7 @@ import asyncio
 import os
 import shutil
 import signal
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,10 +96,8 @@ async def stop(node: BrokerNode) -> None:
 
 def crash(node: BrokerNode) -> None:
     """kill -9 of the node's own process, as a machine failure would; its PID is in its file."""
-    try:
+    with suppress(FileNotFoundError, ProcessLookupError, ValueError):
         os.kill(int(node.pid_file.read_text().strip()), signal.SIGKILL)
-    except (FileNotFoundError, ProcessLookupError, ValueError):
-        pass
     node.pid_file.unlink(missing_ok=True)
 
 

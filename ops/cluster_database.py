@@ -4,6 +4,7 @@ binaries (`initdb`, `pg_basebackup`, `pg_ctl`) on their own ports and folders, r
 import os
 import shutil
 import signal
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,8 +101,5 @@ async def stop(node: DatabaseNode) -> None:
 
 def crash(node: DatabaseNode) -> None:
     """kill -9 of the server's postmaster, whose PID heads its postmaster.pid."""
-    try:
-        pid = int((node.folder / "data" / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGKILL)
-    except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
-        pass
+    with suppress(FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+        os.kill(int((node.folder / "data" / "postmaster.pid").read_text().split()[0]), signal.SIGKILL)

@@ -21,10 +21,27 @@ from shared import access
 # A worker's "ready" line, in the human format or as the message of a JSON line (LOG_FORMAT=json).
 READY = re.compile(rb'[ "]ready: ')
 ORCHESTRATOR = registry.ORCHESTRATOR
+# The number an orchestrator replica's process name ends with, from the second replica on.
+REPLICA_NUMBER = re.compile(r"-(\d+)$")
+
+
+def replica(index: int) -> str:
+    """The process name of the orchestrator replica `index` (from 0): its log, reply queue and REPLICA."""
+    return ORCHESTRATOR if index == 0 else f"{ORCHESTRATOR}-{index + 1}"
+
+
+def replica_index(process: str) -> int:
+    number = REPLICA_NUMBER.search(process)
+    return int(number[1]) - 1 if number else 0
+
+
+def service_of(process: str) -> str:
+    """The service a process runs: a replica's name without its number."""
+    return REPLICA_NUMBER.sub("", process)
 
 
 def package_of(service: str) -> str:
-    return service.removesuffix("-2").replace("-", "_")
+    return service_of(service).replace("-", "_")
 
 
 def queue_prefix(namespace: str) -> str:
@@ -88,12 +105,10 @@ class SystemConfig:
 
     @property
     def services(self) -> list[str]:
-        replicas = [ORCHESTRATOR if i == 0 else f"{ORCHESTRATOR}-{i + 1}" for i in range(self.orchestrators)]
-        return [*registry.workers(), *replicas]
+        return [*registry.workers(), *map(replica, range(self.orchestrators))]
 
     def port(self, service: str) -> int:
-        replica = int(service.rsplit("-", 1)[1]) - 1 if service[-1].isdigit() else 0
-        return self.http_port + replica
+        return self.http_port + replica_index(service)
 
     def metrics_url(self, service: str) -> str:
         """Where Prometheus scrapes the process."""
@@ -139,7 +154,7 @@ class SystemConfig:
         if service.startswith(ORCHESTRATOR):
             env["REPLICA"] = service  # a restarted replica takes up its own reply queue again
             env[CORRELATION_VARIABLE] = self.access.correlation_secret  # the services never see it
-        return {**env, **self.service_env.get(service.removesuffix("-2"), {})}
+        return {**env, **self.service_env.get(service_of(service), {})}
 
 
 def _without_secrets(environ: Mapping[str, str]) -> dict[str, str]:

@@ -16,6 +16,8 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    # Of several servers, none takes writes yet: the standby is still being promoted.
+    asyncpg.TargetServerAttributeNotMatched,
 )
 
 # Worth retrying later: the database is gone, or it rolled back a deadlock or serialization loser.
