@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench chaos clean
+.PHONY: install run test lint format bench chaos chaos-ha cluster-up cluster-down clean
 
 install: $(STAMP)
 
@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-run: install  ## start the five services on this machine and restart any that dies (ORCHESTRATORS=N for N replicas)
-	$(BIN)/python -m ops.run --orchestrators $(or $(ORCHESTRATORS),1)
+run: install  ## start the five services on this machine and restart any that dies (ORCHESTRATORS=N for N replicas, CLUSTER=1 on the local cluster)
+	$(BIN)/python -m ops.run --orchestrators $(or $(ORCHESTRATORS),1) $(if $(CLUSTER),--cluster)
 
 test: install  ## every test: unit, integration, end-to-end, faults
 	$(BIN)/pytest
@@ -31,6 +31,15 @@ format: install
 
 bench: install  ## throughput and latency against the machine's ceiling
 	$(BIN)/python -m ops.bench
+
+cluster-up: install  ## three RabbitMQ nodes and a Postgres primary with a synchronous standby, here
+	$(BIN)/python -m ops.cluster up
+
+cluster-down: install  ## stops and removes the local cluster
+	$(BIN)/python -m ops.cluster down
+
+chaos-ha: install  ## 500 sagas on a local cluster while its nodes and our processes are killed
+	$(BIN)/python -m ops.chaos_ha
 
 chaos: install  ## hundreds of sagas while processes are killed and servers restarted
 	$(BIN)/python -m ops.chaos

@@ -35,6 +35,7 @@ class BrokerAccess:
     vhost: str
     passwords: dict[str, str]  # by role
     correlation_secret: str
+    node: str = ""  # the RabbitMQ node `rabbitmqctl` talks to: the machine's own unless named
 
     def user(self, role: str) -> str:
         return access.user(role, self.vhost)
@@ -42,11 +43,17 @@ class BrokerAccess:
     def url(self, role: str) -> str:
         parts = urlsplit(self.amqp_url)
         login = f"{quote(self.user(role), safe='')}:{quote(self.passwords[role], safe='')}"
-        return f"{parts.scheme}://{login}@{parts.hostname}:{parts.port or 5672}/{quote(self.vhost, safe='')}"
+        # Every node of a cluster, as `host1:port1,host2:port2`: a client moves to another when one dies.
+        servers = ",".join(_with_port(server) for server in parts.netloc.rpartition("@")[2].split(","))
+        return f"{parts.scheme}://{login}@{servers}/{quote(self.vhost, safe='')}"
 
     @property
     def admin_url(self) -> str:
         return self.url(access.ADMIN)
+
+
+def _with_port(server: str) -> str:
+    return server if ":" in server else f"{server}:5672"
 
 
 def stored_secrets(roles: Sequence[str], path: Path = SECRETS) -> tuple[dict[str, str], str]:
@@ -87,21 +94,29 @@ async def provision(
         file.write(json.dumps(document))
         file.flush()
         os.fchmod(file.fileno(), 0o644)
-        await rabbitmqctl("import_definitions", file.name)
+        await rabbitmqctl("import_definitions", file.name, node=broker.node)
     # A vhost created earlier may have granted guest something; it gets nothing (if it exists).
-    await rabbitmqctl("clear_permissions", "-p", broker.vhost, "guest", missing_ok=True)
+    await rabbitmqctl("clear_permissions", "-p", broker.vhost, "guest", missing_ok=True, node=broker.node)
 
 
 async def remove(broker: BrokerAccess) -> None:
     """Deletes the vhost, with everything in it, and its users."""
-    await rabbitmqctl("delete_vhost", broker.vhost)
-    await asyncio.gather(*(rabbitmqctl("delete_user", broker.user(role)) for role in broker.passwords))
+    await rabbitmqctl("delete_vhost", broker.vhost, node=broker.node)
+    await asyncio.gather(
+        *(rabbitmqctl("delete_user", broker.user(role), node=broker.node) for role in broker.passwords)
+    )
 
 
-async def rabbitmqctl(*arguments: str, missing_ok: bool = False) -> None:
+async def rabbitmqctl(*arguments: str, missing_ok: bool = False, node: str = "") -> None:
     """Runs a `rabbitmqctl` command; with `missing_ok`, a user or vhost that does not exist is no error."""
+    target = ("-n", node) if node else ()
     process = await asyncio.create_subprocess_exec(
-        "rabbitmqctl", "-q", *arguments, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        "rabbitmqctl",
+        "-q",
+        *target,
+        *arguments,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await process.communicate()
     if process.returncode == 0 or (missing_ok and b"does not exist" in output):
@@ -110,13 +125,17 @@ async def rabbitmqctl(*arguments: str, missing_ok: bool = False) -> None:
 
 
 async def set_up_local(
-    services: Iterable[str], vhost: str = access.DEFAULT_VHOST, prefix: str = "", amqp_url: str = LOCAL_AMQP
+    services: Iterable[str],
+    vhost: str = access.DEFAULT_VHOST,
+    prefix: str = "",
+    amqp_url: str = LOCAL_AMQP,
+    node: str = "",
 ) -> BrokerAccess:
     """The local broker's vhost for a system whose queues carry `prefix`, set up (again) with the
-    stored secrets."""
+    stored secrets; `node` names a node of a local cluster, whose every node `amqp_url` lists."""
     services = list(services)
     passwords, correlation_secret = stored_secrets(access.roles(services))
-    broker = BrokerAccess(amqp_url, vhost, passwords, correlation_secret)
+    broker = BrokerAccess(amqp_url, vhost, passwords, correlation_secret, node)
     await provision(broker, services, prefix_pattern=re.escape(prefix), topology_prefix=prefix)
     return broker
 

@@ -4,10 +4,11 @@ which equals what those scripts made, so its rows are kept and only later revisi
 
 import logging
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, make_url, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -22,7 +23,10 @@ VERSION_TABLE = "alembic_version"  # Alembic's, one in each database
 
 async def migrate(url: str, package: str) -> None:
     """Brings the database at `url` to the package's newest revision, in one transaction."""
-    engine = create_async_engine(make_url(url).set(drivername="postgresql+asyncpg"), poolclass=NullPool)
+    # asyncpg itself connects, so that a DSN listing several servers finds the one taking writes.
+    engine = create_async_engine(
+        "postgresql+asyncpg://", async_creator=lambda: asyncpg.connect(url), poolclass=NullPool
+    )
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade, package)

@@ -6,13 +6,14 @@ import aio_pika
 from ops import database_access, registry
 from ops.system import ORCHESTRATOR, SystemConfig
 from shared import topology
+from shared.broker import node_urls
 from shared.topology import command_queue, dead_letter_queue, replica_reply_queue, reply_queue
 
 
 async def create(config: SystemConfig) -> None:
     """Declares the system's exchanges and queues, as the administrator: its processes may not."""
     prefix = config.queue_prefix
-    connection = await aio_pika.connect(config.amqp_url)
+    connection = await aio_pika.connect(node_urls(config.amqp_url)[0])
     async with connection:
         await topology.declare(
             await connection.channel(), [command_queue(s, prefix) for s in registry.services()], prefix
@@ -40,7 +41,7 @@ def queues(config: SystemConfig) -> list[str]:
 
 
 async def delete_queues(config: SystemConfig) -> None:
-    connection = await aio_pika.connect(config.amqp_url)
+    connection = await aio_pika.connect(node_urls(config.amqp_url)[0])
     async with connection:
         channel = await connection.channel()
         for name in queues(config):

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ops import broker_access, database_access, registry
+from ops import broker_access, cluster, database_access, registry
 from ops.supervisor import Supervisor
 from ops.system import ORCHESTRATOR, System, SystemConfig
 from saga_orchestrator import settings as orchestrator
@@ -79,12 +79,21 @@ def main() -> None:
     interruptible()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orchestrators", type=int, default=1, help="orchestrator replicas")
+    parser.add_argument("--cluster", action="store_true", help="on the local cluster of `make cluster-up`")
     args = parser.parse_args()
     # What the orchestrators will read, as they inherit this environment: a bad key stops us here.
     keys = orchestrator.from_environment().keys
+    servers = cluster.read_addresses() if args.cluster else cluster.machine_addresses()
     # The broker's vhost, users and queues first: the services may use them, not create them.
-    broker = asyncio.run(broker_access.set_up_local(registry.services()))
-    config = SystemConfig(orchestrators=args.orchestrators, broker=broker, metrics_port=METRICS_PORT)
+    broker = asyncio.run(
+        broker_access.set_up_local(registry.services(), amqp_url=servers["amqp_url"], node=servers["node"])
+    )
+    config = SystemConfig(
+        postgres_url=servers["postgres_url"],
+        orchestrators=args.orchestrators,
+        broker=broker,
+        metrics_port=METRICS_PORT,
+    )
     try:
         asyncio.run(database_access.set_up(config.postgres_url, config.database_logins()))
     except KeyboardInterrupt:

@@ -1,15 +1,18 @@
 """RabbitMQ plumbing: a connection that heals itself, confirmed persistent publishes, dead-lettering."""
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustConnection
 from pamqp.commands import Basic
+from yarl import URL
 
 from shared.metrics import count_dead_letter
 from shared.retry import when_up
@@ -32,13 +35,42 @@ BROKER_UNAVAILABLE: tuple[type[Exception], ...] = (
 UNROUTABLE = aiormq.exceptions.PublishError
 
 
+def node_urls(url: str) -> list[str]:
+    """One URL per node of a cluster, from `amqp://user:password@host1:port1,host2:port2/vhost`."""
+    parts = urlsplit(url)
+    login, at, servers = parts.netloc.rpartition("@")
+    return [urlunsplit(parts._replace(netloc=f"{login}{at}{server}")) for server in servers.split(",")]
+
+
+class ClusterConnection(aio_pika.RobustConnection):
+    """A robust connection to one node of several: whenever a connection is lost, or cannot be made,
+    the next attempt goes to the next node, so the client ends up on one that survives."""
+
+    def __init__(self, nodes: list[str], first: int, **kwargs: Any) -> None:
+        self._nodes = [URL(node) for node in nodes]
+        self._node = first % len(nodes)
+        super().__init__(self._nodes[self._node], **kwargs)
+
+    async def _on_connection_close(self, closing: asyncio.Future[Any]) -> None:
+        # aio-pika calls this for a lost connection and for a failed attempt alike, and reads
+        # `url` afresh for each attempt.
+        self._node = (self._node + 1) % len(self._nodes)
+        self.url = self._nodes[self._node]
+        await super()._on_connection_close(closing)
+
+
 async def connect(url: str) -> AbstractRobustConnection:
-    """Connects, waiting for a broker that is still starting; later losses are healed by aio-pika."""
-    return await when_up(
-        lambda: aio_pika.connect_robust(url, reconnect_interval=0.5),
-        (OSError, aio_pika.exceptions.AMQPConnectionError),
-        "broker",
-    )
+    """Connects to one of the nodes `url` lists, waiting for a broker that is still starting; later
+    losses are healed by aio-pika, on another node if that one is gone."""
+    nodes = node_urls(url)
+    attempts = itertools.count()
+
+    async def attempt() -> AbstractRobustConnection:
+        connection = ClusterConnection(nodes, next(attempts), reconnect_interval=0.5)
+        await connection.connect()
+        return connection
+
+    return await when_up(attempt, (OSError, aio_pika.exceptions.AMQPConnectionError), "broker")
 
 
 async def requeue(message: AbstractIncomingMessage) -> None:

@@ -16,6 +16,9 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    # A connection whose server died mid-operation ("cannot switch to state ..."), and, of
+    # several servers, none taking writes yet while the standby is promoted.
+    asyncpg.InternalClientError,
 )
 
 # Worth retrying later: the database is gone, or it rolled back a deadlock or serialization loser.

@@ -2,9 +2,11 @@
 
 import argparse
 import sys
+from dataclasses import replace
 
 import uvloop
 
+from ops import cluster
 from ops.bench.load import Unreachable
 from ops.bench.options import PRODUCT, SEED_STOCK, Options
 from ops.bench.session import Imbalanced, bench
@@ -40,12 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=200, help="unreported sagas run first on each system")
     p.add_argument("--client", choices=("aiohttp", "httpx"), default=default_client(), help="HTTP client")
     p.add_argument("--ceiling-seconds", type=float, default=3.0, help="per ceiling probe; 0 skips it")
+    p.add_argument("--cluster", action="store_true", help="on the local cluster of `make cluster-up`")
     return p
 
 
 def parse(argv: list[str]) -> Options:
     args = _parser().parse_args(argv)
-    return Options(
+    options = Options(
         sagas=args.sagas,
         concurrency=args.concurrency,
         orchestrators=tuple(args.orchestrators),
@@ -60,6 +63,15 @@ def parse(argv: list[str]) -> Options:
         warmup=args.warmup,
         client=args.client,
         ceiling_seconds=args.ceiling_seconds,
+    )
+    if not args.cluster:
+        return options
+    servers = cluster.read_addresses()
+    return replace(
+        options,
+        postgres_url=servers["postgres_url"],
+        amqp_url=servers["amqp_url"],
+        broker_node=servers["node"],
     )
 
 

@@ -26,7 +26,7 @@ class Target:
 
 async def _config(options: Options, orchestrators: int, api_key: str) -> SystemConfig:
     broker = options.broker or await broker_access.set_up_local(
-        registry.services(), "saga-bench", queue_prefix(options.prefix), options.amqp_url
+        registry.services(), "saga-bench", queue_prefix(options.prefix), options.amqp_url, options.broker_node
     )
     return SystemConfig(
         postgres_url=options.postgres_url,
