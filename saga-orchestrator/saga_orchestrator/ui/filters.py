@@ -19,20 +19,25 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 Blank = BeforeValidator(_blank_is_none)
+# Each constraint applies to a value given; a blank field is None before it is checked.
+Status = Annotated[str, Field(pattern=r"^[A-Z][A-Z_]{0,63}$")]
+Workflow = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+Seconds = Annotated[float, Field(gt=0, le=10 * 365 * 86400)]
+After = Annotated[str, Field(pattern=r"^[0-9T:. +-]{10,40}_[0-9a-f-]{36}$")]
 When = Annotated[datetime | None, Blank, AfterValidator(_utc)]
 
 
 class ListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    status: Annotated[str | None, Blank, Field(pattern=r"^[A-Z][A-Z_]{0,63}$")] = None
+    status: Annotated[Status | None, Blank] = None
     phase: Annotated[Literal["FORWARD", "COMPENSATING", "PARKED", "DONE"] | None, Blank] = None
-    stuck: Annotated[float | None, Blank, Field(gt=0, le=10 * 365 * 86400)] = None
+    stuck: Annotated[Seconds | None, Blank] = None
     since: When = None
     until: When = None
-    workflow: Annotated[str | None, Blank, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")] = None
-    key: Annotated[str | None, Blank, Field(max_length=200)] = None
-    after: Annotated[str | None, Blank, Field(pattern=r"^[0-9T:.+-]{10,40}_[0-9a-f-]{36}$")] = None
+    workflow: Annotated[Workflow | None, Blank] = None
+    key: Annotated[Annotated[str, Field(max_length=200)] | None, Blank] = None
+    after: Annotated[After | None, Blank] = None
     limit: Annotated[int, Field(ge=1, le=500)] = 50
 
     @property
