@@ -5,6 +5,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
@@ -167,3 +168,36 @@ async def test_redrive_a_dead_letter_and_see_its_saga_move(
     await page.goto(f"/ui/sagas/order/{order_id}")
     await expect(page.locator("#status")).to_have_text("COMPLETED", timeout=WAIT_MS)
     assert (await api.commands(order_id)).count("createShipment") == 1, "moved by the redrive, not a retry"
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None, html
+    return found[1]
+
+
+async def test_an_action_needs_the_sessions_csrf_token(operated: Operated, api: SagaApi) -> None:
+    order_id = random_ref("order")
+    operated.system.kill("payment-service")  # so the saga waits, and could be cancelled
+    try:
+        await api.start(order(order_id))
+        await eventually(lambda: api.status(order_id), lambda s: s["status"] == "ORDER_CREATED")
+        async with httpx.AsyncClient(base_url=operated.system.url()) as browser:
+            assert (await browser.get("/ui/sagas")).headers["location"] == "/ui/login"
+            key = {"key": operated.operator_key}
+            refused = await browser.post("/ui/login", data={**key, "csrf": "x" * 32})
+            assert refused.status_code == 403, "a login form without its token's cookie"
+            login = await browser.get("/ui/login")
+            await browser.post("/ui/login", data={**key, "csrf": _csrf(login.text)})
+            cancel = f"/ui/sagas/order/{order_id}/cancel"
+            page = await browser.get(f"/ui/sagas/order/{order_id}")
+
+            assert (await browser.post(cancel)).status_code == 403
+            assert (await browser.post(cancel, data={"csrf": "x" * 32})).status_code == 403
+            assert (await api.status(order_id))["phase"] == "FORWARD"
+            cancelled = await browser.post(cancel, data={"csrf": _csrf(page.text)})
+            assert cancelled.status_code == 303
+            assert (await api.status(order_id))["phase"] == "COMPENSATING"
+    finally:
+        await asyncio.to_thread(operated.system.restart, "payment-service")
+    assert (await api.finished(order_id))["status"] == "CANCELLED"
