@@ -89,6 +89,10 @@ async def test_sagas_started_through_the_api_are_listed_and_filtered(page: Page,
     await expect(rows.first).to_have_attribute("data-key", failed)
     await expect(page.locator("#counts")).to_contain_text("COMPLETED")
 
+    await page.get_by_role("link", name="Overview").click()
+    await expect(page.locator("#durations")).to_contain_text("p99")  # they finished minutes ago at most
+    await expect(page.locator("#minutes tbody tr")).to_have_count(15)
+
 
 async def test_a_sagas_page_draws_its_steps_and_timeline(page: Page, api: SagaApi) -> None:
     order_id = random_ref("order")
