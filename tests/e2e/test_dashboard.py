@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from ops.system import System
 from shared.topology import command_queue
 from tests.dead_letters import letter_of, reject_command
 from tests.e2e.conftest import Operated
@@ -205,3 +206,18 @@ async def test_an_action_needs_the_sessions_csrf_token(operated: Operated, api: 
     finally:
         await asyncio.to_thread(operated.system.restart, "payment-service")
     assert (await api.finished(order_id))["status"] == "CANCELLED"
+
+
+async def test_with_authentication_off_the_dashboard_is_open_and_its_forms_still_checked(
+    system: System,
+) -> None:
+    order_id = random_ref("order")
+    async with SagaApi(system.url()) as anyone:
+        await anyone.start(order(order_id))
+        await anyone.finished(order_id)
+    async with httpx.AsyncClient(base_url=system.url()) as browser:
+        listed = await browser.get("/ui/sagas", params={"key": order_id})
+        assert listed.status_code == 200 and order_id in listed.text
+        assert "authentication off" in listed.text
+        refused = await browser.post(f"/ui/sagas/order/{order_id}/cancel", data={"csrf": "x" * 32})
+        assert refused.status_code == 403

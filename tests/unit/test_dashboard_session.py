@@ -20,7 +20,7 @@ NOW = 1_800_000_000.0
 def _logged_in(sessions: Sessions) -> str:
     caller = sessions.login(OPERATOR_KEY)
     assert caller is not None and caller.role is Role.OPERATOR
-    return sessions.issue(caller, NOW)[1]
+    return sessions.begin(caller, NOW)[1]
 
 
 def test_only_an_operators_key_logs_in() -> None:
@@ -61,6 +61,6 @@ def test_a_cookie_expires_and_is_read_only_with_its_secret_and_its_key() -> None
 
 def test_without_keys_everyone_is_the_anonymous_operator_and_only_then() -> None:
     open_sessions = Sessions(SECRET, ApiKeys())
-    session, cookie = open_sessions.issue(ANONYMOUS, NOW)
+    session, cookie = open_sessions.begin(ANONYMOUS, NOW)
     assert open_sessions.open and open_sessions.read(cookie, NOW) == session
     assert Sessions(SECRET, KEYS).read(cookie, NOW) is None, "keys configured: anonymous opens nothing"

@@ -51,7 +51,7 @@ async def login(request: Request) -> Response:
     caller = sessions(request).login(fields.get("key", ""))
     if caller is None:
         return RedirectResponse("/ui/login?failed=true", status.HTTP_303_SEE_OTHER, headers=HEADERS)
-    _, cookie = sessions(request).issue(caller)
+    _, cookie = sessions(request).begin(caller)
     response = back_to("/ui/sagas")
     set_cookie(request, response, COOKIE, cookie)
     response.delete_cookie(LOGIN_COOKIE, path="/ui")

@@ -27,7 +27,7 @@ class Session:
 
 
 class Sessions:
-    """Issues and reads session cookies; with no keys configured, everyone is the anonymous operator."""
+    """Makes and reads session cookies; with no keys configured, everyone is the anonymous operator."""
 
     def __init__(self, secret: str, keys: ApiKeys) -> None:
         # Without a secret (the orchestrator refuses to start then) no cookie outlives the process.
@@ -45,7 +45,7 @@ class Sessions:
         caller = self._keys.find(key)
         return caller if caller is not None and caller.role is Role.OPERATOR else None
 
-    def issue(self, caller: Caller, now: float | None = None) -> tuple[Session, str]:
+    def begin(self, caller: Caller, now: float | None = None) -> tuple[Session, str]:
         """A new session for `caller`, and its cookie's value."""
         csrf = secrets.token_urlsafe(24)
         expires = int((now or time.time()) + LIFETIME_SECONDS)

@@ -41,7 +41,7 @@ def _fresh(request: Request) -> Session:
     if session is not None:
         return session
     if sessions(request).open:
-        session, cookie = sessions(request).issue(ANONYMOUS)
+        session, cookie = sessions(request).begin(ANONYMOUS)
         request.state.new_cookie = cookie
         return session
     raise LoginRequired
