@@ -39,7 +39,6 @@ async def _log_in(page: Page, key: str | None) -> None:
 
 async def photograph(url: str, key: str | None, out: Path = OUT) -> list[Path]:
     failed = await _start_sagas(url, key)
-    out.mkdir(parents=True, exist_ok=True)
     shots = [out / "saga-list.png", out / "saga-page.png"]
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -58,6 +57,7 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("SAGA_URL", "http://127.0.0.1:3000"))
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
     # The key as the `saga` command line takes it; none where authentication is off.
     for shot in asyncio.run(photograph(args.url, os.environ.get("SAGA_API_KEY"), args.out)):
         print(shot)
