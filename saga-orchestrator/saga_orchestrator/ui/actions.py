@@ -35,7 +35,9 @@ LOGIN_COOKIE = "saga_login"
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, failed: bool = False) -> HTMLResponse:
+async def login_form(request: Request, failed: bool = False) -> Response:
+    if sessions(request).open:
+        return back_to("/ui/sagas")  # no keys to log in with: the dashboard is open
     token = secrets.token_urlsafe(24)
     response = render(request, None, "login.html", code=401 if failed else 200, csrf=token, failed=failed)
     set_cookie(request, response, LOGIN_COOKIE, token)
