@@ -6,12 +6,14 @@ from fastapi.staticfiles import StaticFiles
 
 from saga_orchestrator.settings import Settings
 from saga_orchestrator.ui import actions, pages
+from saga_orchestrator.ui.counts import StatusCounts
 from saga_orchestrator.ui.session import Sessions
 from saga_orchestrator.ui.web import HERE, LoginRequired
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     app.state.ui_sessions = Sessions(settings.correlation_secret.get_secret_value(), settings.keys)
+    app.state.ui_counts = StatusCounts()
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")

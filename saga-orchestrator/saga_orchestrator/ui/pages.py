@@ -54,7 +54,7 @@ async def sagas(
         request,
         session,
         "sagas.html",
-        counts=await saga_list.counts(resources.pool),
+        counts=await request.app.state.ui_counts.get(resources.pool),
         rows=rows,
         query=query,
         phases=PHASES,
