@@ -88,7 +88,12 @@ async def test_sagas_started_through_the_api_are_listed_and_filtered(page: Page,
     await page.get_by_role("button", name="Filter").click()
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_have_attribute("data-key", failed)
-    await expect(page.locator("#counts")).to_contain_text("COMPLETED")
+
+    async def counts() -> str:  # counted anew at most every few seconds
+        await page.reload()
+        return await page.locator("#counts").inner_text()
+
+    await eventually(counts, lambda text: "COMPLETED" in text and "FAILED" in text, interval=1)
 
     await page.get_by_role("link", name="Overview").click()
     await expect(page.locator("#durations")).to_contain_text("p99")  # they finished minutes ago at most
