@@ -50,7 +50,8 @@ def _cases(pool: asyncpg.Pool) -> dict[str, Callable[[], Awaitable[object]]]:
         "phase PARKED": lambda: saga_list.page(pool, Filters(phase="PARKED"), PAGE),
         "stuck > 60 s": lambda: saga_list.page(pool, Filters(stuck_seconds=60.0), PAGE),
         "workflow refund": lambda: saga_list.page(pool, Filters(workflow="refund"), PAGE),
-        "key prefix": lambda: saga_list.page(pool, Filters(key="order-0012"), PAGE),
+        "one order's key": lambda: saga_list.page(pool, Filters(key="order-00123456"), PAGE),
+        "key prefix (10,000)": lambda: saga_list.page(pool, Filters(key="order-0012"), PAGE),
         "time range + status": lambda: saga_list.page(
             pool, Filters(status="FAILED", until=week_ago, since=week_ago - timedelta(days=1)), PAGE
         ),
