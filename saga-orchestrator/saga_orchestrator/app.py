@@ -22,6 +22,7 @@ from saga_orchestrator.runtime.replies import ReplyConsumer, consume_replies
 from saga_orchestrator.runtime.runner import SagaRunner
 from saga_orchestrator.runtime.settled import SettledWaiters
 from saga_orchestrator.settings import Settings
+from saga_orchestrator.ui import mount as ui
 from saga_orchestrator.workflows.loader import Definition, InvalidWorkflow, load
 from shared import access, broker, database, gc_tuning, logs, topology, tracing
 
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health)
     app.include_router(metrics.router)
     errors.install(app)
+    ui.install(app, settings)
     return app
 
 

@@ -51,6 +51,10 @@ Index(
     sagas.c.updated_at,
     postgresql_where=sagas.c.phase.in_(["FORWARD", "COMPENSATING"]),
 )
+# The dashboard's filters: by phase, by a key's prefix, and the recently finished for the overview.
+Index("sagas_phase_created_at", sagas.c.phase, sagas.c.created_at.desc())
+Index("sagas_saga_key_prefix", sagas.c.saga_key, postgresql_ops={"saga_key": "text_pattern_ops"})
+Index("sagas_finished_at", sagas.c.finished_at, postgresql_where=sagas.c.finished_at.is_not(None))
 
 saga_events = Table(
     "saga_events",

@@ -5,13 +5,12 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 
-import aio_pika
 import pytest
 
-from ops.system import System, free_ports
+from ops.system import free_ports
 from shared.topology import command_queue
 from tests.cli import Ran, saga
-from tests.dead_letters import poison
+from tests.dead_letters import letter_of, poison, reject_command
 from tests.e2e.conftest import Operated
 from tests.harness import SagaApi
 from tests.polling import eventually, random_ref
@@ -126,19 +125,6 @@ async def test_list_discard_and_redrive_dead_letters(operated: Operated, api: Sa
     assert [(a["action"], a["actor"]) for a in letter.json()["actions"]] == [("REDRIVEN", "ops")]
 
 
-async def _reject_command(system: System, queue: str, saga_id: str) -> str:
-    """Takes the saga's command off `queue` and rejects it, so the broker dead-letters it, as it
-    does with a command that keeps failing; returns its message id."""
-    async with await aio_pika.connect(system.config.amqp_url) as connection:
-        channel = await connection.channel()
-        waiting = await channel.get_queue(queue, ensure=False)
-        message = await eventually(lambda: waiting.get(fail=False), lambda m: m is not None)
-        assert message is not None and saga_id.encode() in message.body
-        await message.reject(requeue=False)
-        assert message.message_id is not None
-        return message.message_id
-
-
 async def test_a_redriven_command_moves_its_saga_on(operated: Operated, api: SagaApi) -> None:
     run, system = _as_operator(operated), operated.system
     moving, held = random_ref("order"), random_ref("order")
@@ -150,8 +136,8 @@ async def test_a_redriven_command_moves_its_saga_on(operated: Operated, api: Sag
         stuck = await eventually(lambda: run("list", "--stuck", "1s"), lambda r: held in r.out)
         assert moving not in stuck.out, "a completed saga is not stuck"
         queue = command_queue("shipping", system.config.queue_prefix)
-        message_id = await _reject_command(system, queue, saga_id)
-        letter_id = await eventually(lambda: _letter_of(api, message_id), lambda found: found is not None)
+        message_id = await reject_command(system, queue, saga_id)
+        letter_id = await eventually(lambda: letter_of(api, message_id), lambda found: found is not None)
     finally:
         await asyncio.to_thread(system.restart, "shipping-service")
 
@@ -163,13 +149,3 @@ async def test_a_redriven_command_moves_its_saga_on(operated: Operated, api: Sag
 
 def _order(order_id: str) -> dict[str, object]:
     return {"orderId": order_id, "productId": "item-001", "quantity": 1, "amount": 100}
-
-
-async def _letter_of(api: SagaApi, message_id: str) -> int | None:
-    """The open dead letter of that message, if the orchestrator has stored it yet."""
-    page = (await api.http.get("/dead-letters", params={"state": "OPEN", "limit": 1000})).json()
-    for summary in page["deadLetters"]:
-        letter = (await api.http.get(f"/dead-letters/{summary['id']}")).json()
-        if letter["messageId"] == message_id:
-            return int(letter["id"])
-    return None

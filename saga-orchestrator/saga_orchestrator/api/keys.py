@@ -54,6 +54,10 @@ class ApiKeys:
         """The caller whose key this is; None for a key not configured."""
         return self._by_digest.get(_digest(key))
 
+    def named(self, name: str) -> Caller | None:
+        """The caller of this name; the dashboard's session names its operator, never the key."""
+        return next((c for c in self._by_digest.values() if c.name == name), None)
+
     @classmethod
     def parse(cls, entries: list[tuple[str, str]]) -> "ApiKeys":
         """Parses (where, "name:role:key") pairs. A ValueError names a faulty entry by where it is,

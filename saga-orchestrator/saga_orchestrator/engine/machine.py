@@ -102,17 +102,27 @@ class Engine:
             return self._compensate(failed, saga.step, FAILED, records, now)
         return self._retry_or_park(saga, error, records, now)
 
+    @staticmethod
+    def may_cancel(phase: Phase) -> bool:
+        """Whether a saga in this phase may be cancelled: only one still going forward."""
+        return phase is Phase.FORWARD
+
+    @staticmethod
+    def may_resume(phase: Phase) -> bool:
+        """Whether a saga in this phase may be resumed: only one parked."""
+        return phase is Phase.PARKED
+
     def cancel(self, saga: Saga, now: datetime, actor: str) -> Decision | None:
         """Stops a saga still going forward; the step in flight may have run, so it is undone too.
         The history names the actor who asked."""
-        if saga.phase is not Phase.FORWARD:
+        if not self.may_cancel(saga.phase):
             return None
         records = [Record(RecordType.CANCEL_REQUESTED, state=saga.status, actor=actor)]
         return self._compensate(saga, saga.step, CANCELLED, records, now)
 
     def resume(self, saga: Saga, now: datetime, actor: str) -> Decision | None:
         """Retries the compensation that ran out of attempts, on the word of the actor named."""
-        if saga.phase is not Phase.PARKED:
+        if not self.may_resume(saga.phase):
             return None
         records = [Record(RecordType.RESUMED, state=saga.progress, actor=actor)]
         resumed = replace(saga, phase=Phase.COMPENSATING, attempt=0, last_error=None)

@@ -1,0 +1,117 @@
+"""A saga's steps and timeline as the dashboard draws them, derived from its definition and history.
+
+Pure: no I/O, so each mark is tested from a history alone.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from saga_orchestrator.engine.definition import COMPENSATION_FAILED, Workflow
+from saga_orchestrator.engine.state import RecordType
+
+Event = Mapping[str, Any]  # a saga_events row
+
+
+class Mark(StrEnum):
+    PENDING = "pending"  # not reached yet
+    RUNNING = "running"  # its command, or its compensation, is out
+    DONE = "done"
+    FAILED = "failed"  # its command failed, or its compensation ran out of attempts
+    COMPENSATED = "compensated"
+    SKIPPED = "skipped"  # never reached by a saga that has ended
+
+
+@dataclass(frozen=True)
+class StepView:
+    name: str
+    service: str
+    compensation: str
+    mark: Mark
+    compensating: bool  # the mark is of its compensation
+
+
+def steps(workflow: Workflow, events: Sequence[Event], finished: bool) -> list[StepView]:
+    """Each step of the definition, marked by the last thing the history says of it."""
+    marks: dict[str, tuple[Mark, bool]] = {}
+    compensations = {step.compensation.command for step in workflow.steps}
+    for event in events:
+        step, compensating = event["step"], event["command"] in compensations
+        if step is None:
+            continue
+        mark = _mark(event, compensating)
+        if mark is not None:
+            marks[step] = (mark, compensating or event["state"] == COMPENSATION_FAILED)
+    untouched = Mark.SKIPPED if finished else Mark.PENDING
+    return [
+        StepView(s.name, s.service, s.compensation.command, *marks.get(s.name, (untouched, False)))
+        for s in workflow.steps
+    ]
+
+
+def _mark(event: Event, compensating: bool) -> Mark | None:
+    kind = event["type"]
+    if kind == RecordType.COMMAND:
+        return Mark.RUNNING
+    if kind == RecordType.REPLY and event["success"]:
+        return Mark.COMPENSATED if compensating else Mark.DONE
+    if kind == RecordType.REPLY and not compensating:
+        return Mark.FAILED
+    if kind == RecordType.STATE and event["state"] == COMPENSATION_FAILED:
+        return Mark.FAILED
+    return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event of the timeline; `took_ms` is the time from its command to this reply or timeout."""
+
+    at: datetime
+    type: str
+    state: str | None
+    step: str | None
+    service: str | None
+    command: str | None
+    attempt: int | None
+    outcome: str | None
+    error: str | None
+    actor: str | None
+    took_ms: float | None
+
+
+def timeline(events: Sequence[Event]) -> list[Entry]:
+    sent: dict[tuple[str, int], datetime] = {}  # (command, attempt) -> when it was sent
+    entries = []
+    for event in events:
+        kind, sent_at = event["type"], None
+        if event["command"] is not None:
+            attempt = (event["command"], event["attempt"] or 0)
+            if kind == RecordType.COMMAND:
+                sent[attempt] = event["at"]
+            elif kind in (RecordType.REPLY, RecordType.TIMEOUT):
+                sent_at = sent.get(attempt)
+        took = None if sent_at is None else (event["at"] - sent_at).total_seconds() * 1000
+        entries.append(
+            Entry(
+                at=event["at"],
+                type=kind,
+                state=event["state"],
+                step=event["step"],
+                service=event["service"],
+                command=event["command"],
+                attempt=event["attempt"],
+                outcome=_outcome(event),
+                error=event["error"],
+                actor=event["actor"],
+                took_ms=took,
+            )
+        )
+    return entries
+
+
+def _outcome(event: Event) -> str | None:
+    if event["type"] != RecordType.REPLY:
+        return None
+    return "ok" if event["success"] else "failed"
