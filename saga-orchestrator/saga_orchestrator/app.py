@@ -98,16 +98,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if (provider := tracing.provider()) is not None:
         # The request that starts a saga is its trace's root; the ASGI events would be noise.
         FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, exclude_spans=["receive", "send"])
+    _install_routes(app, list(current.values()), settings)
+    return app
+
+
+def _install_routes(app: FastAPI, current: list[Definition], settings: Settings) -> None:
+    """The seed's routes, each workflow's own, the operators', health and metrics, the dashboard."""
     app.include_router(router)
     app.include_router(catalogue)
-    for definition in current.values():
+    for definition in current:
         app.include_router(saga_routes(definition))
     app.include_router(dead_letters.router)
     app.include_router(health)
     app.include_router(metrics.router)
     errors.install(app)
     ui.install(app, settings)
-    return app
 
 
 def _senders(settings: Settings, definitions: list[Definition]) -> dict[str, str]:

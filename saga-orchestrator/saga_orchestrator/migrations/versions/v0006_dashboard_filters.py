@@ -1,13 +1,13 @@
 """The dashboard's filters: sagas by phase, by a prefix of their key, and the recently finished
 (the partial index holds only finished sagas' times, for the overview's last minutes).
 
-Revision ID: 0005
+Revision ID: 0006
 """
 
 from alembic import op
 
-revision = "0005"
-down_revision: str | None = "0004"
+revision = "0006"
+down_revision: str | None = "0005"
 branch_labels = None
 depends_on = None
 
