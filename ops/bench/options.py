@@ -30,7 +30,7 @@ class Options:
     postgres_url: str = "postgresql://root@127.0.0.1:5432/postgres"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     broker_node: str = ""  # the node of a local cluster that `rabbitmqctl` sets up; "" the machine's
-    broker: BrokerAccess | None = None  # our own systems' vhost; None: the local "saga-bench"
+    broker: BrokerAccess | None = None  # our own systems' vhost; None: the local "saga-<namespace>"
     out_dir: Path = Path("docs/bench")
     log_dir: Path = Path(".run/bench")
 

@@ -25,8 +25,10 @@ class Target:
 
 
 async def _config(options: Options, orchestrators: int, api_key: str) -> SystemConfig:
+    # A vhost per namespace: benches of two namespaces at once keep to their own users and passwords.
+    vhost = f"saga-{options.prefix.rstrip('_') or 'bench'}"
     broker = options.broker or await broker_access.set_up_local(
-        registry.services(), "saga-bench", queue_prefix(options.prefix), options.amqp_url, options.broker_node
+        registry.services(), vhost, queue_prefix(options.prefix), options.amqp_url, options.broker_node
     )
     return SystemConfig(
         postgres_url=options.postgres_url,
