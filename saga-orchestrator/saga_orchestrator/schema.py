@@ -1,6 +1,6 @@
 """The orchestrator's database, declared once: the sagas, their steps' executions, their history, and
-the commands waiting to be published (the transactional outbox). Alembic's revisions in `migrations/` build it; a test checks
-that they agree with this declaration."""
+the commands waiting to be published (the transactional outbox). Alembic's revisions in
+`migrations/` build it; a test checks that they agree with this declaration."""
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, MetaData, Table, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import BOOLEAN, BYTEA, INTEGER, JSONB, TEXT, TIMESTAMP, UUID

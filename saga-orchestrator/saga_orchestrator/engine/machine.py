@@ -157,7 +157,9 @@ class Engine:
         sent = _put(saga, replace(run, attempt=run.attempt + 1, status=RunStatus.RUNNING, deadline=deadline))
         payload = {field: saga.input[field] for field in step.carries}
         records.append(self._record(RecordType.COMMAND, sent))
-        return Decision(sent, records, [Dispatch(step.service, action.command, deadline, payload, run.attempt + 1)])
+        return Decision(
+            sent, records, [Dispatch(step.service, action.command, deadline, payload, run.attempt + 1)]
+        )
 
     def _advance(self, saga: Saga, records: list[Record], now: datetime) -> Decision:
         """Moves on from the run that just succeeded."""
@@ -212,7 +214,12 @@ def _put(saga: Saga, run: StepRun) -> Saga:
 
 
 def _close(
-    saga: Saga, status: RunStatus, now: datetime, *, result: dict[str, Any] | None = None, error: str | None = None
+    saga: Saga,
+    status: RunStatus,
+    now: datetime,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
 ) -> Saga:
     run = _run(saga)
     return _put(saga, replace(run, status=status, deadline=None, finished_at=now, result=result, error=error))

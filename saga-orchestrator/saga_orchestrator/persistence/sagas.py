@@ -1,6 +1,7 @@
 """Writing sagas: a decision is stored by one statement that changes the saga and its steps' runs,
-appends its history and queues its commands in the outbox, so a crash keeps all or none. One statement stores a
-whole batch of decisions, each for its own saga, and each kept or refused on its own.
+appends its history and queues its commands in the outbox, so a crash keeps all or none. One
+statement stores a whole batch of decisions, each for its own saga, and each kept or refused on its
+own.
 
 Concurrent writers (replicas, a reply racing a deadline) are kept apart by an optimistic version
 check: the write names the version it read, and only one writer of a version succeeds.
