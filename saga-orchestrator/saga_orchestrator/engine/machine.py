@@ -7,7 +7,7 @@ is a run of its own with its attempts and deadline; a decision ends runs and ope
 names every run it changed, so that storage writes only those.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -33,6 +33,7 @@ from saga_orchestrator.engine.state import (
     RunStatus,
     Saga,
     StepRun,
+    evolve,
 )
 
 
@@ -83,7 +84,7 @@ class Engine:
             done = _close(saga, RunStatus.SUCCEEDED, now, result=reply.result)
             return _settled(saga, self._advance(done, records, now))
         if run.kind is Kind.FORWARD:
-            failed = replace(
+            failed = evolve(
                 _close(saga, RunStatus.FAILED, now, result=reply.result, error=reply.error),
                 failed_step=step.name,
                 error=reply.error,
@@ -105,7 +106,7 @@ class Engine:
         if run.kind is Kind.FORWARD and exhausted:
             step, _ = self._current(saga)
             cause = f"{step.name} timed out after {run.attempt} attempts"
-            failed = replace(
+            failed = evolve(
                 _close(saga, RunStatus.TIMED_OUT, now, error=cause), failed_step=step.name, error=cause
             )
             # The step may have run before its reply was lost, so it is compensated too.
@@ -126,8 +127,8 @@ class Engine:
         if saga.phase is not Phase.PARKED or saga.current is None:
             return None
         records = [Record(RecordType.RESUMED, state=saga.progress, actor=actor)]
-        run = replace(saga.current, attempt=0, error=None)
-        resumed = _put(replace(saga, phase=Phase.COMPENSATING), run)
+        run = evolve(saga.current, attempt=0, error=None)
+        resumed = _put(evolve(saga, phase=Phase.COMPENSATING), run)
         return _settled(saga, self._send(resumed, records, now))
 
     def _current(self, saga: Saga) -> tuple[Step, Action]:
@@ -136,14 +137,11 @@ class Engine:
         return step, step.action if run.kind is Kind.FORWARD else step.compensation
 
     def _record(self, type: RecordType, saga: Saga, **fields: Any) -> Record:
-        step, action = self._current(saga)
+        run = _run(saga)
+        step = self.workflow.steps[run.step]
+        action = step.action if run.kind is Kind.FORWARD else step.compensation
         return Record(
-            type,
-            step=step.name,
-            service=step.service,
-            command=action.command,
-            attempt=_run(saga).attempt,
-            **fields,
+            type, step=step.name, service=step.service, command=action.command, attempt=run.attempt, **fields
         )
 
     def _open(self, saga: Saga, step: int, kind: Kind, now: datetime) -> Saga:
@@ -154,7 +152,7 @@ class Engine:
         run = _run(saga)
         step, action = self._current(saga)
         deadline = now + timedelta(seconds=self._policies[run.step].step_timeout)
-        sent = _put(saga, replace(run, attempt=run.attempt + 1, status=RunStatus.RUNNING, deadline=deadline))
+        sent = _put(saga, evolve(run, attempt=run.attempt + 1, status=RunStatus.RUNNING, deadline=deadline))
         payload = {field: saga.input[field] for field in step.carries}
         records.append(self._record(RecordType.COMMAND, sent))
         return Decision(
@@ -165,7 +163,7 @@ class Engine:
         """Moves on from the run that just succeeded."""
         run = _run(saga)
         step, action = self._current(saga)
-        saga = replace(saga, progress=action.reaches)
+        saga = evolve(saga, progress=action.reaches)
         records.append(Record(RecordType.STATE, state=action.reaches, step=step.name))
         if run.kind is Kind.COMPENSATION:
             return self._next_compensation(saga, run.step - 1, records, now)
@@ -176,7 +174,7 @@ class Engine:
     def _compensate(
         self, saga: Saga, last_step: int, outcome: str, records: list[Record], now: datetime
     ) -> Decision:
-        compensating = replace(saga, phase=Phase.COMPENSATING, outcome=outcome)
+        compensating = evolve(saga, phase=Phase.COMPENSATING, outcome=outcome)
         return self._next_compensation(compensating, last_step, records, now)
 
     def _next_compensation(self, saga: Saga, step: int, records: list[Record], now: datetime) -> Decision:
@@ -185,32 +183,35 @@ class Engine:
         return self._send(self._open(saga, step, Kind.COMPENSATION, now), records, now)
 
     def _retry_or_park(self, saga: Saga, error: str, records: list[Record], now: datetime) -> Decision:
-        run = replace(_run(saga), error=error)
+        run = evolve(_run(saga), error=error)
         policy = self._policies[run.step]
         if run.attempt < policy.attempts(run.kind is Kind.COMPENSATION):
             wake_at = now + timedelta(seconds=policy.backoff(run.attempt))
-            waiting = _put(saga, replace(run, status=RunStatus.RETRYING, deadline=wake_at))
+            waiting = _put(saga, evolve(run, status=RunStatus.RETRYING, deadline=wake_at))
             records.append(self._record(RecordType.RETRY_SCHEDULED, waiting, error=error))
             return Decision(waiting, records)
-        parked = _put(replace(saga, phase=Phase.PARKED), replace(run, status=RunStatus.PARKED, deadline=None))
+        parked = _put(evolve(saga, phase=Phase.PARKED), evolve(run, status=RunStatus.PARKED, deadline=None))
         step, _ = self._current(saga)
         records.append(Record(RecordType.STATE, state=COMPENSATION_FAILED, step=step.name, error=error))
         return Decision(parked, records)
 
     def _finish(self, saga: Saga, outcome: str, records: list[Record]) -> Decision:
         records.append(Record(RecordType.STATE, state=outcome))
-        return Decision(replace(saga, phase=Phase.DONE, outcome=outcome), records)
+        return Decision(evolve(saga, phase=Phase.DONE, outcome=outcome), records)
 
 
 def _run(saga: Saga) -> StepRun:
-    assert saga.current is not None, "a saga at work has a run"
-    return saga.current
+    """The run the saga works on (the newest), which every saga at work has."""
+    return saga.runs[-1]
 
 
 def _put(saga: Saga, run: StepRun) -> Saga:
     """The saga with `run` in place of its run of the same step and kind, or added as the newest."""
-    kept = tuple(r for r in saga.runs if (r.step, r.kind) != (run.step, run.kind))
-    return replace(saga, runs=(*kept, run))
+    runs = saga.runs
+    if runs and runs[-1].step == run.step and runs[-1].kind is run.kind:  # the usual case: the newest
+        return evolve(saga, runs=(*runs[:-1], run))
+    kept = tuple(r for r in runs if (r.step, r.kind) != (run.step, run.kind))
+    return evolve(saga, runs=(*kept, run))
 
 
 def _close(
@@ -222,12 +223,12 @@ def _close(
     error: str | None = None,
 ) -> Saga:
     run = _run(saga)
-    return _put(saga, replace(run, status=status, deadline=None, finished_at=now, result=result, error=error))
+    return _put(saga, evolve(run, status=status, deadline=None, finished_at=now, result=result, error=error))
 
 
 def _settled(before: Saga, decision: Decision) -> Decision:
     """Keeps the open runs in the saga and names every run the decision changed, ended ones included."""
     runs = decision.saga.runs
     changed = [run for run in runs if run not in before.runs]
-    saga = replace(decision.saga, runs=tuple(run for run in runs if run.open))
+    saga = evolve(decision.saga, runs=tuple(run for run in runs if run.open))
     return Decision(saga, decision.records, decision.dispatches, changed)

@@ -3,10 +3,23 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from saga_orchestrator.engine.definition import COMPENSATION_FAILED
+
+
+T = TypeVar("T")
+
+
+def evolve(frozen: T, **changes: Any) -> T:
+    """A copy of a frozen dataclass with `changes`: what dataclasses.replace does, without its
+    per-field introspection, which a decision (several copies of the saga and its runs, on every
+    reply) would otherwise spend most of its time in. Only for the state's own classes, which check
+    nothing on construction."""
+    copy = object.__new__(type(frozen))
+    copy.__dict__.update(frozen.__dict__, **changes)
+    return copy
 
 
 class Phase(StrEnum):
