@@ -8,7 +8,6 @@ from uuid import UUID
 
 from saga_orchestrator.engine.definition import COMPENSATION_FAILED
 
-
 T = TypeVar("T")
 
 
