@@ -29,14 +29,14 @@ NOW = datetime.now(UTC)
 # A week of sagas, one every 0.6 s: 1 in 50 failed, 1 in 500 parked, 1 in 1000 still running,
 # most of the rest completed; a second workflow has one saga in ten.
 FILL = """
-INSERT INTO sagas (saga_id, workflow, saga_key, input, status, phase, progress, step, attempt,
-                   awaiting, version, created_at, updated_at, finished_at)
+INSERT INTO sagas (saga_id, workflow, saga_key, input, status, phase, progress, version, created_at,
+                   updated_at, finished_at)
 SELECT gen_random_uuid(), CASE WHEN n % 10 = 0 THEN 'refund' ELSE 'order' END,
        'order-' || lpad(n::text, 8, '0'), '{"quantity": 1}',
        CASE WHEN n % 1000 = 0 THEN 'PAYMENT_PROCESSED' WHEN n % 500 = 0 THEN 'COMPENSATION_FAILED'
             WHEN n % 50 = 0 THEN 'FAILED' ELSE 'COMPLETED' END,
        CASE WHEN n % 1000 = 0 THEN 'FORWARD' WHEN n % 500 = 0 THEN 'PARKED' ELSE 'DONE' END,
-       'S', 0, 1, 'NOTHING', 1, at, at + interval '1 second',
+       'S', 1, at, at + interval '1 second',
        CASE WHEN n % 500 = 0 THEN NULL ELSE at + interval '1 second' END
 FROM generate_series(1, $1) AS n, LATERAL (SELECT $2::timestamptz - make_interval(secs => n * 0.6) AS at) t
 """

@@ -1,6 +1,6 @@
-"""The orchestrator's database, declared once: the sagas, their history, and the commands waiting to
-be published (the transactional outbox). Alembic's revisions in `migrations/` build it; a test checks
-that they agree with this declaration."""
+"""The orchestrator's database, declared once: the sagas, their steps' executions, their history, and
+the commands waiting to be published (the transactional outbox). Alembic's revisions in
+`migrations/` build it; a test checks that they agree with this declaration."""
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, MetaData, Table, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import BOOLEAN, BYTEA, INTEGER, JSONB, TEXT, TIMESTAMP, UUID
@@ -20,14 +20,9 @@ sagas = Table(
     Column("status", TEXT, nullable=False),
     Column("phase", TEXT, nullable=False),
     Column("progress", TEXT, nullable=False),
-    Column("step", INTEGER, nullable=False),
-    Column("attempt", INTEGER, nullable=False),
-    Column("awaiting", TEXT, nullable=False),
-    Column("wake_at", TIMESTAMP(timezone=True)),
     Column("outcome", TEXT),
     Column("failed_step", TEXT),
     Column("error", TEXT),
-    Column("last_error", TEXT),
     Column("version", INTEGER, nullable=False),
     Column("created_at", TIMESTAMP(timezone=True), nullable=False),
     Column("updated_at", TIMESTAMP(timezone=True), nullable=False),
@@ -41,7 +36,6 @@ sagas = Table(
     # A key names a saga within its workflow: another workflow may use the same key.
     UniqueConstraint("workflow", "saga_key", name="sagas_workflow_saga_key_key"),
 )
-Index("sagas_wake_at", sagas.c.wake_at, postgresql_where=sagas.c.wake_at.is_not(None))
 Index("sagas_created_at", sagas.c.created_at.desc())
 Index("sagas_status_created_at", sagas.c.status, sagas.c.created_at.desc())
 # The saga list's filters: one workflow's sagas, and those stuck in a running phase.
@@ -55,6 +49,25 @@ Index(
 Index("sagas_phase_created_at", sagas.c.phase, sagas.c.created_at.desc())
 Index("sagas_saga_key_prefix", sagas.c.saga_key, postgresql_ops={"saga_key": "text_pattern_ops"})
 Index("sagas_finished_at", sagas.c.finished_at, postgresql_where=sagas.c.finished_at.is_not(None))
+
+# One row per execution of a step, forward or compensating, each with its own attempts and deadline,
+# so that several steps of a saga may run at once; written with the saga's row, in its statement.
+saga_steps = Table(
+    "saga_steps",
+    metadata,
+    Column("saga_id", UUID, ForeignKey(sagas.c.saga_id), primary_key=True),
+    Column("step", INTEGER, primary_key=True),  # its place in the saga's workflow version
+    Column("kind", TEXT, primary_key=True),  # FORWARD or COMPENSATION
+    Column("attempt", INTEGER, nullable=False),
+    Column("status", TEXT, nullable=False),
+    Column("deadline", TIMESTAMP(timezone=True)),  # of the reply, or when to send again
+    Column("started_at", TIMESTAMP(timezone=True), nullable=False),
+    Column("finished_at", TIMESTAMP(timezone=True)),
+    Column("result", JSONB),
+    Column("error", TEXT),
+)
+# The deadline scan's; a step holds a deadline only while it waits for a reply or a retry.
+Index("saga_steps_deadline", saga_steps.c.deadline, postgresql_where=saga_steps.c.deadline.is_not(None))
 
 saga_events = Table(
     "saga_events",

@@ -22,11 +22,11 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 # Every tenth saga is running (FORWARD); every second pair shares its start time with the next.
 FILL = """
-INSERT INTO sagas (saga_id, workflow, saga_key, input, status, phase, progress, step, attempt,
-                   awaiting, version, created_at, updated_at, finished_at)
+INSERT INTO sagas (saga_id, workflow, saga_key, input, status, phase, progress, version, created_at,
+                   updated_at, finished_at)
 SELECT gen_random_uuid(), 'order', 'key-' || lpad(n::text, 6, '0'), '{}',
        CASE WHEN n % 10 = 0 THEN 'ORDER_CREATED' ELSE 'COMPLETED' END,
-       CASE WHEN n % 10 = 0 THEN 'FORWARD' ELSE 'DONE' END, 'S', 0, 1, 'NOTHING', 1,
+       CASE WHEN n % 10 = 0 THEN 'FORWARD' ELSE 'DONE' END, 'S', 1,
        $2::timestamptz + make_interval(secs => n / 2), $2::timestamptz + make_interval(secs => n / 2),
        CASE WHEN n % 10 = 0 THEN NULL ELSE $2::timestamptz + make_interval(secs => n / 2 + 1) END
 FROM generate_series(1, $1) AS n

@@ -19,10 +19,10 @@ FINISHED, RUNNING = 20_000, 20
 
 # Many finished sagas of the order workflow, a few running ones of another, updated an hour ago.
 FILL = """
-INSERT INTO sagas (saga_id, workflow, saga_key, input, status, phase, progress, step, attempt,
-                   awaiting, version, created_at, updated_at)
+INSERT INTO sagas (saga_id, workflow, saga_key, input, status, phase, progress, version, created_at,
+                   updated_at)
 SELECT gen_random_uuid(), CASE WHEN n <= $2 THEN 'other' ELSE 'order' END, 'key-' || n, '{}',
-       'S', CASE WHEN n <= $2 THEN 'FORWARD' ELSE 'DONE' END, 'S', 0, 1, 'NOTHING', 1,
+       'S', CASE WHEN n <= $2 THEN 'FORWARD' ELSE 'DONE' END, 'S', 1,
        now() - make_interval(secs => n), now() - interval '1 hour'
 FROM generate_series(1, $1) AS n
 """

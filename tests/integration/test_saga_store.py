@@ -222,8 +222,8 @@ async def test_a_saga_woken_by_its_deadline_sends_its_retry_in_the_trace_it_was_
         # Only this saga is due, and at once: its deadline passes, then its backoff.
         for _ in ("deadline", "backoff"):
             await pool.execute(
-                "UPDATE sagas SET wake_at = CASE WHEN saga_id = $1 THEN now() - interval '1 second'"
-                " ELSE now() + interval '1 hour' END WHERE wake_at IS NOT NULL",
+                "UPDATE saga_steps SET deadline = CASE WHEN saga_id = $1 THEN now() - interval '1 second'"
+                " ELSE now() + interval '1 hour' END WHERE deadline IS NOT NULL",
                 saga_id,
             )
             assert await runner.wake_due(10) == 1

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from saga_orchestrator.engine.definition import RetryPolicy
 from saga_orchestrator.engine.machine import Engine, ReplyArrived
-from saga_orchestrator.engine.state import Decision, Dispatch, Phase, Record, RecordType, Saga
+from saga_orchestrator.engine.state import Decision, Dispatch, Kind, Phase, Record, RecordType, Saga, StepRun
 from saga_orchestrator.workflows import WORKFLOWS
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
@@ -42,6 +42,7 @@ class Driver:
         self.records: list[Record] = []
         self.dispatches: list[Dispatch] = []
         self.sent_at: list[datetime] = []
+        self.runs: dict[tuple[int, Kind], StepRun] = {}  # the step rows, as the decisions wrote them
         start = self.engine.start(SAGA_ID, dict(INPUT), self.now)
         self.saga: Saga = start.saga
         self._keep(start)
@@ -52,6 +53,10 @@ class Driver:
             self.records.extend(decision.records)
             self.dispatches.extend(decision.dispatches)
             self.sent_at.extend(self.now for _ in decision.dispatches)
+            self.runs.update(((run.step, run.kind), run) for run in decision.steps)
+            # Read back, the rows give the saga its runs: the open ones, one at a time on a straight line.
+            assert self.saga.runs == tuple(run for run in self.runs.values() if run.open)
+            assert len(self.saga.runs) <= 1
         return decision
 
     @property

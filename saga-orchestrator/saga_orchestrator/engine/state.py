@@ -3,10 +3,22 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from saga_orchestrator.engine.definition import COMPENSATION_FAILED
+
+T = TypeVar("T")
+
+
+def evolve(frozen: T, **changes: Any) -> T:
+    """A copy of a frozen dataclass with `changes`: what dataclasses.replace does, without its
+    per-field introspection, which a decision (several copies of the saga and its runs, on every
+    reply) would otherwise spend most of its time in. Only for the state's own classes, which check
+    nothing on construction."""
+    copy = object.__new__(type(frozen))
+    copy.__dict__.update(frozen.__dict__, **changes)
+    return copy
 
 
 class Phase(StrEnum):
@@ -22,6 +34,47 @@ class Awaiting(StrEnum):
     NOTHING = "NOTHING"
 
 
+class Kind(StrEnum):
+    FORWARD = "FORWARD"
+    COMPENSATION = "COMPENSATION"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "RUNNING"  # its command is out; the deadline is the reply's
+    RETRYING = "RETRYING"  # its last attempt failed or timed out; the deadline is when to send again
+    PARKED = "PARKED"  # a compensation out of attempts, waiting for an operator
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"  # every attempt went unanswered; a forward step is compensated all the same
+    ABANDONED = "ABANDONED"  # the saga was cancelled while its command was out
+
+
+OPEN = frozenset((RunStatus.RUNNING, RunStatus.RETRYING, RunStatus.PARKED))
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """One execution of a step, forward or compensating, with its own attempts and deadline; a
+    saga's steps are keyed by (step, kind), so several may be open at once."""
+
+    step: int  # the step's place in the saga's workflow version
+    kind: Kind
+    attempt: int  # the command's sends so far
+    status: RunStatus
+    deadline: datetime | None  # a reply's deadline or a retry's time, while it has one
+    started_at: datetime
+    finished_at: datetime | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None  # of the latest attempt
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN
+
+
+_AWAITING = {RunStatus.RUNNING: Awaiting.REPLY, RunStatus.RETRYING: Awaiting.RETRY}
+
+
 @dataclass(frozen=True)
 class Saga:
     saga_id: UUID
@@ -29,15 +82,11 @@ class Saga:
     input: dict[str, Any]
     phase: Phase
     progress: str  # the last workflow state reached
-    step: int  # the step whose command (or compensation) is out
-    attempt: int
-    awaiting: Awaiting
-    wake_at: datetime | None
+    runs: tuple[StepRun, ...] = ()  # the open step executions, oldest first
     workflow_version: int = 1  # the definition it runs on, from start to end
     outcome: str | None = None  # COMPLETED, FAILED or CANCELLED, once decided
     failed_step: str | None = None
     error: str | None = None
-    last_error: str | None = None  # of the latest attempt, while retrying
 
     @property
     def status(self) -> str:
@@ -50,6 +99,33 @@ class Saga:
     @property
     def active(self) -> bool:
         return self.phase in (Phase.FORWARD, Phase.COMPENSATING)
+
+    @property
+    def current(self) -> StepRun | None:
+        """The step execution the saga works on: the newest open one."""
+        return self.runs[-1] if self.runs else None
+
+    @property
+    def step(self) -> int:
+        return self.current.step if self.current else 0
+
+    @property
+    def attempt(self) -> int:
+        return self.current.attempt if self.current else 0
+
+    @property
+    def awaiting(self) -> Awaiting:
+        return _AWAITING.get(self.current.status, Awaiting.NOTHING) if self.current else Awaiting.NOTHING
+
+    @property
+    def wake_at(self) -> datetime | None:
+        """The earliest deadline or retry time of its open steps."""
+        return min((run.deadline for run in self.runs if run.deadline), default=None)
+
+    @property
+    def last_error(self) -> str | None:
+        """The latest attempt's error, while its step is open."""
+        return self.current.error if self.current else None
 
 
 class RecordType(StrEnum):
@@ -98,3 +174,4 @@ class Decision:
     saga: Saga
     records: list[Record] = field(default_factory=list)
     dispatches: list[Dispatch] = field(default_factory=list)
+    steps: list[StepRun] = field(default_factory=list)  # the executions it started, changed or ended

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 
 import asyncpg
 
-# Through the indexes a scrape can afford at a million sagas: a saga going forward or compensating
-# always has a deadline or retry time (`wake_at`), and a parked one has its own status.
+# Through the indexes a scrape can afford at a million sagas: the running sagas' partial index, and
+# a parked saga has its own status.
 IN_FLIGHT = """
-SELECT workflow, phase, count(*) AS sagas FROM sagas WHERE wake_at IS NOT NULL GROUP BY 1, 2
+SELECT workflow, phase, count(*) AS sagas FROM sagas WHERE phase IN ('FORWARD', 'COMPENSATING')
+GROUP BY 1, 2
 UNION ALL
 SELECT workflow, phase, count(*) FROM sagas WHERE status = 'COMPENSATION_FAILED' GROUP BY 1, 2
 """

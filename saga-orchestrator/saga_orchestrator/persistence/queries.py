@@ -4,10 +4,15 @@ from uuid import UUID
 
 import asyncpg
 
+# The step, attempt and error shown are those of the saga's newest step execution, its error only
+# while that step is open (a finished saga from before the step rows has none: attempt 0).
 STATUS_COLUMNS = """
-SELECT saga_id, saga_key, status, phase, input, attempt, last_error, failed_step,
-       error, created_at, updated_at, finished_at, workflow, workflow_version, step, owner
-FROM sagas
+SELECT saga_id, saga_key, status, phase, input, coalesce(run.attempt, 0) AS attempt, run.last_error,
+       failed_step, error, created_at, updated_at, finished_at, workflow, workflow_version, run.step, owner
+FROM sagas LEFT JOIN LATERAL (
+    SELECT s.step, s.attempt, CASE WHEN s.finished_at IS NULL THEN s.error END AS last_error
+    FROM saga_steps s WHERE s.saga_id = sagas.saga_id ORDER BY s.started_at DESC, s.step LIMIT 1
+) AS run ON true
 """
 
 

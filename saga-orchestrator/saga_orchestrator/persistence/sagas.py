@@ -1,6 +1,7 @@
-"""Writing sagas: a decision is stored by one statement that changes the saga, appends its history
-and queues its commands in the outbox, so a crash keeps all three or none. One statement stores a
-whole batch of decisions, each for its own saga, and each kept or refused on its own.
+"""Writing sagas: a decision is stored by one statement that changes the saga and its steps' runs,
+appends its history and queues its commands in the outbox, so a crash keeps all or none. One
+statement stores a whole batch of decisions, each for its own saga, and each kept or refused on its
+own.
 
 Concurrent writers (replicas, a reply racing a deadline) are kept apart by an optimistic version
 check: the write names the version it read, and only one writer of a version succeeds.
@@ -13,7 +14,8 @@ from uuid import UUID
 
 import asyncpg
 
-from saga_orchestrator.engine.state import Awaiting, Decision, Phase, Saga
+from saga_orchestrator.engine.state import Decision, Phase, Saga
+from saga_orchestrator.persistence import steps
 from saga_orchestrator.schema import outbox, saga_events, sagas
 from shared.schema import names, typed
 
@@ -21,7 +23,8 @@ from shared.schema import names, typed
 # record has every column of saga_events, and the recordsets take the tables' own column types.
 _EVENTS = names(saga_events)
 _SENT = f"{typed(sagas, 'saga_id')}, {typed(outbox, 'queue', 'message_id', 'body')}"
-RECORDS_AND_OUTBOX = f"""
+RECORDS_AND_OUTBOX = (
+    f"""
 history AS (
     INSERT INTO saga_events ({", ".join(_EVENTS)})
     SELECT {", ".join(f"r.{name}" for name in _EVENTS)}
@@ -34,7 +37,9 @@ sent AS (
     FROM jsonb_to_recordset($3::jsonb) AS o({_SENT})
     WHERE o.saga_id IN (SELECT saga_id FROM saga)
     RETURNING id, message_id
-)"""
+),"""
+    + steps.WRITE
+)
 
 RESULT = """
 SELECT ARRAY(SELECT saga_id FROM saga) AS written,
@@ -47,21 +52,19 @@ SELECT ARRAY(SELECT saga_id FROM saga) AS written,
 SETTLED_CHANNEL = "saga_settled"
 
 # What a new saga's row and a decision's change bring, typed as the table's columns.
-_STATE = ("saga_id", "status", "phase", "progress", "step", "attempt", "awaiting", "wake_at")
+_STATE = ("saga_id", "status", "phase", "progress")
 _NEW = typed(
     sagas, *_STATE, "saga_key", "workflow", "workflow_version", "input", "version", "owner", "traceparent"
 )
-_CHANGED = typed(sagas, *_STATE, "outcome", "failed_step", "error", "last_error", "version")
+_CHANGED = typed(sagas, *_STATE, "outcome", "failed_step", "error", "version")
 
 INSERT = (
     f"""
 WITH saga AS (
     INSERT INTO sagas (saga_id, saga_key, workflow, workflow_version, input, status, phase, progress,
-                       step, attempt, awaiting, wake_at, version, created_at, updated_at, owner,
-                       traceparent)
+                       version, created_at, updated_at, owner, traceparent)
     SELECT n.saga_id, n.saga_key, n.workflow, n.workflow_version, n.input, n.status, n.phase,
-           n.progress, n.step, n.attempt, n.awaiting, n.wake_at, n.version, n.at, n.at, n.owner,
-           n.traceparent
+           n.progress, n.version, n.at, n.at, n.owner, n.traceparent
     FROM jsonb_to_recordset($1::jsonb) AS n({_NEW}, at timestamptz)
     ON CONFLICT (workflow, saga_key) DO NOTHING
     RETURNING saga_id
@@ -73,13 +76,11 @@ WITH saga AS (
 UPDATE = (
     f"""
 WITH saga AS (
-    UPDATE sagas SET status = c.status, phase = c.phase, progress = c.progress, step = c.step,
-        attempt = c.attempt, awaiting = c.awaiting, wake_at = c.wake_at, outcome = c.outcome,
-        failed_step = c.failed_step, error = c.error, last_error = c.last_error,
-        version = c.version, updated_at = c.at,
+    UPDATE sagas SET status = c.status, phase = c.phase, progress = c.progress, outcome = c.outcome,
+        failed_step = c.failed_step, error = c.error, version = c.version, updated_at = c.at,
         finished_at = CASE WHEN c.phase = 'DONE' THEN c.at END
     FROM jsonb_to_recordset($1::jsonb) AS c({_CHANGED}, expected int, at timestamptz)
-    WHERE sagas.saga_id = ANY($4::uuid[]) AND sagas.saga_id = c.saga_id AND sagas.version = c.expected
+    WHERE sagas.saga_id = ANY($5::uuid[]) AND sagas.saga_id = c.saga_id AND sagas.version = c.expected
     RETURNING sagas.saga_id, sagas.workflow, sagas.saga_key, sagas.phase, sagas.status
 ),"""
     + RECORDS_AND_OUTBOX
@@ -94,11 +95,16 @@ settled AS (
     + RESULT.replace("AS message_ids", "AS message_ids, (SELECT count(*) FROM settled) AS settled")
 )
 
-SELECT = """
-SELECT saga_id, workflow, workflow_version, input, phase, progress, step, attempt, awaiting, wake_at,
-       outcome, failed_step, error, last_error, version, created_at,
-       traceparent
+SELECT = f"""
+SELECT saga_id, workflow, workflow_version, input, phase, progress, outcome, failed_step, error,
+       version, created_at, traceparent,{steps.READ}
 FROM sagas
+"""
+
+# Through the index on the steps' deadlines: the sagas with a step whose deadline or retry time came.
+DUE = """WHERE saga_id IN (
+    SELECT saga_id FROM saga_steps WHERE deadline <= now() ORDER BY deadline LIMIT $1
+)
 """
 
 
@@ -180,23 +186,19 @@ def _state(saga: Saga) -> dict[str, Any]:
         "status": saga.status,
         "phase": saga.phase,
         "progress": saga.progress,
-        "step": saga.step,
-        "attempt": saga.attempt,
-        "awaiting": saga.awaiting,
-        "wake_at": saga.wake_at,
         "outcome": saga.outcome,
         "failed_step": saga.failed_step,
         "error": saga.error,
-        "last_error": saga.last_error,
     }
 
 
 def _records_and_outbox(
     writes: list[NewSaga] | list[Change],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     # vars(), not dataclasses.asdict(): no deep copy on the hot path; orjson encodes what is inside.
     records: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
+    runs: list[dict[str, Any]] = []
     for write in writes:
         saga_id = write.decision.saga.saga_id
         version = write.stored.version if isinstance(write, Change) else 0
@@ -205,7 +207,8 @@ def _records_and_outbox(
             for i, record in enumerate(write.decision.records)
         )
         outbox += ({**vars(message), "saga_id": saga_id} for message in write.outbox)
-    return records, outbox
+        runs += steps.rows(saga_id, write.decision.steps)
+    return records, outbox, runs
 
 
 def _written(row: asyncpg.Record, writes: list[NewSaga] | list[Change]) -> Written:
@@ -226,7 +229,7 @@ async def load_many(pool: asyncpg.Pool, saga_ids: list[UUID]) -> list[StoredSaga
 
 async def due(pool: asyncpg.Pool, limit: int) -> list[StoredSaga]:
     """Sagas whose deadline or retry time has come."""
-    rows = await pool.fetch(SELECT + "WHERE wake_at <= now() ORDER BY wake_at LIMIT $1", limit)
+    rows = await pool.fetch(SELECT + DUE, limit)
     return [_stored(row) for row in rows]
 
 
@@ -238,13 +241,9 @@ def _stored(row: asyncpg.Record) -> StoredSaga:
         input=row["input"],
         phase=Phase(row["phase"]),
         progress=row["progress"],
-        step=row["step"],
-        attempt=row["attempt"],
-        awaiting=Awaiting(row["awaiting"]),
-        wake_at=row["wake_at"],
+        runs=steps.runs(row["runs"]),
         outcome=row["outcome"],
         failed_step=row["failed_step"],
         error=row["error"],
-        last_error=row["last_error"],
     )
     return StoredSaga(saga, row["version"], row["created_at"], row["traceparent"])
