@@ -13,6 +13,10 @@ from pathlib import Path
 BROKER_USER = "rabbitmq"
 
 
+# A node's inter-node (distribution) port lies this far above its AMQP port.
+DIST_PORT_OFFSET = 20000
+
+
 @dataclass(frozen=True)
 class BrokerNode:
     name: str  # the Erlang node's short name; the node is `name@localhost`
@@ -38,7 +42,7 @@ class BrokerNode:
             **os.environ,
             "RABBITMQ_NODENAME": self.node,
             "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_DIST_PORT": str(self.port + 20000),
+            "RABBITMQ_DIST_PORT": str(self.port + DIST_PORT_OFFSET),
             "RABBITMQ_MNESIA_BASE": str(folder / "mnesia"),
             "RABBITMQ_LOG_BASE": str(folder / "log"),
             "RABBITMQ_PID_FILE": str(folder / "node.pid"),
