@@ -1,19 +1,16 @@
 """The dashboard's saga list: each filter reads its index among many sagas, and keyset paging walks
 the list without a gap or a repeat however many share a start time."""
 
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
-from ops import database_access
-from ops.database_access import Login
 from saga_orchestrator.persistence import saga_list
 from saga_orchestrator.persistence.saga_list import Filters
-from shared import database
 from tests.infrastructure import Infrastructure
+from tests.integration.orchestrator_database import orchestrator_database
 
 pytestmark = pytest.mark.integration
 
@@ -35,17 +32,10 @@ FROM generate_series(1, $1) AS n
 
 @pytest.fixture(scope="module")
 async def filled(infra: Infrastructure, run_id: str) -> AsyncIterator[asyncpg.Pool]:
-    login = Login("saga_orchestrator", f"{run_id}_dashboard_list", secrets.token_urlsafe(16))
-    try:
-        await database_access.set_up(infra.postgres_url, [login])
-        url = database_access.login_url(infra.postgres_url, login.role, login.password)
-        pool = await database.open_pool(url, 2)
+    async with orchestrator_database(infra.postgres_url, f"{run_id}_dashboard_list", 2) as pool:
         await pool.execute(FILL, SAGAS, T0)
         await pool.execute("ANALYZE sagas")
         yield pool
-        await pool.close()
-    finally:
-        await database_access.tear_down(infra.postgres_url, [login.role])
 
 
 async def _plan(pool: asyncpg.Pool, filters: Filters) -> str:

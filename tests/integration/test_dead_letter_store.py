@@ -1,19 +1,16 @@
 """The dead letters' store against real Postgres: a redelivery is stored once; the same message
 dead-lettered again after a redrive opens its letter again, and the record of the redrive stays."""
 
-import secrets
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import asyncpg
 import pytest
 
-from ops import database_access
-from ops.database_access import Login
 from saga_orchestrator.persistence import dead_letters
 from saga_orchestrator.persistence.dead_letters import Letter, State
-from shared import database
 from tests.infrastructure import Infrastructure
+from tests.integration.orchestrator_database import orchestrator_database
 
 pytestmark = pytest.mark.integration
 
@@ -21,15 +18,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def pool(infra: Infrastructure, run_id: str) -> AsyncIterator[asyncpg.Pool]:
     """The orchestrator's database, reached as its runtime role, as the orchestrator does."""
-    login = Login("saga_orchestrator", f"{run_id}_dead_letters", secrets.token_urlsafe(16))
-    try:
-        await database_access.set_up(infra.postgres_url, [login])
-        url = database_access.login_url(infra.postgres_url, login.role, login.password)
-        opened = await database.open_pool(url, 2)
+    async with orchestrator_database(infra.postgres_url, f"{run_id}_dead_letters", 2) as opened:
         yield opened
-        await opened.close()
-    finally:
-        await database_access.tear_down(infra.postgres_url, [login.role])
 
 
 def _letter() -> Letter:

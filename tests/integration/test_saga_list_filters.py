@@ -1,17 +1,14 @@
 """The saga list's filters read through their indexes, not the whole table: a workflow's sagas, and
 the running sagas that are stuck, among many finished ones."""
 
-import secrets
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-from ops import database_access
-from ops.database_access import Login
 from saga_orchestrator.persistence import queries
-from shared import database
 from tests.infrastructure import Infrastructure
+from tests.integration.orchestrator_database import orchestrator_database
 
 pytestmark = pytest.mark.integration
 
@@ -30,17 +27,10 @@ FROM generate_series(1, $1) AS n
 
 @pytest.fixture(scope="module")
 async def filled(infra: Infrastructure, run_id: str) -> AsyncIterator[asyncpg.Pool]:
-    login = Login("saga_orchestrator", f"{run_id}_saga_list", secrets.token_urlsafe(16))
-    try:
-        await database_access.set_up(infra.postgres_url, [login])
-        url = database_access.login_url(infra.postgres_url, login.role, login.password)
-        pool = await database.open_pool(url, 2)
+    async with orchestrator_database(infra.postgres_url, f"{run_id}_saga_list", 2) as pool:
         await pool.execute(FILL, FINISHED + RUNNING, RUNNING)
         await pool.execute("ANALYZE sagas")
         yield pool
-        await pool.close()
-    finally:
-        await database_access.tear_down(infra.postgres_url, [login.role])
 
 
 async def _plan(pool: asyncpg.Pool, sql: str, args: list[object]) -> str:

@@ -1,7 +1,6 @@
 """The saga's step executions against real Postgres: written with the saga in one statement, only
 when the saga's own row is, read back as the engine left them, and found by their deadlines."""
 
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -9,16 +8,14 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from ops import database_access
-from ops.database_access import Login
 from saga_orchestrator.engine.definition import RetryPolicy
 from saga_orchestrator.engine.machine import Engine, ReplyArrived
 from saga_orchestrator.engine.state import Decision
 from saga_orchestrator.persistence import sagas
 from saga_orchestrator.persistence.sagas import Change, NewSaga, StoredSaga
 from saga_orchestrator.workflows import WORKFLOWS
-from shared import database
 from tests.infrastructure import Infrastructure
+from tests.integration.orchestrator_database import orchestrator_database
 
 pytestmark = pytest.mark.integration
 
@@ -30,15 +27,8 @@ ROWS = "SELECT step, kind, attempt, status, deadline, result, error, finished_at
 @pytest.fixture
 async def pool(infra: Infrastructure, run_id: str) -> AsyncIterator[asyncpg.Pool]:
     """The orchestrator's database, reached as its runtime role, as the orchestrator does."""
-    login = Login("saga_orchestrator", f"{run_id}_saga_steps", secrets.token_urlsafe(16))
-    try:
-        await database_access.set_up(infra.postgres_url, [login])
-        url = database_access.login_url(infra.postgres_url, login.role, login.password)
-        opened = await database.open_pool(url, 2)
+    async with orchestrator_database(infra.postgres_url, f"{run_id}_saga_steps", 2) as opened:
         yield opened
-        await opened.close()
-    finally:
-        await database_access.tear_down(infra.postgres_url, [login.role])
 
 
 async def _started(pool: asyncpg.Pool, now: datetime) -> StoredSaga:

@@ -12,8 +12,6 @@ import asyncpg
 import pytest
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
-from ops import database_access
-from ops.database_access import Login
 from saga_orchestrator.engine.definition import RetryPolicy
 from saga_orchestrator.engine.machine import Engine, ReplyArrived
 from saga_orchestrator.engine.state import Decision
@@ -25,9 +23,10 @@ from saga_orchestrator.runtime.outbox import OutboxPublisher
 from saga_orchestrator.runtime.runner import SagaRunner
 from saga_orchestrator.workflows import BUNDLED, WORKFLOWS
 from saga_orchestrator.workflows.loader import load
-from shared import database, json, tracing
+from shared import json, tracing
 from shared.batching import Batcher
 from tests.infrastructure import Infrastructure
+from tests.integration.orchestrator_database import orchestrator_database
 from tests.spans import RecordingPublisher, recorded
 
 pytestmark = pytest.mark.integration
@@ -39,15 +38,8 @@ INPUT = {"orderId": "o-1", "productId": "p-1", "quantity": 1, "amount": 10.0}
 @pytest.fixture
 async def pool(infra: Infrastructure, run_id: str) -> AsyncIterator[asyncpg.Pool]:
     """The orchestrator's database, reached as its runtime role, as the orchestrator does."""
-    login = Login("saga_orchestrator", f"{run_id}_saga_store", secrets.token_urlsafe(16))
-    try:
-        await database_access.set_up(infra.postgres_url, [login])
-        url = database_access.login_url(infra.postgres_url, login.role, login.password)
-        opened = await database.open_pool(url, 12)
+    async with orchestrator_database(infra.postgres_url, f"{run_id}_saga_store", 12) as opened:
         yield opened
-        await opened.close()
-    finally:
-        await database_access.tear_down(infra.postgres_url, [login.role])
 
 
 def _outbox(decision: Decision) -> list[OutboxMessage]:

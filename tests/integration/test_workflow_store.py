@@ -2,7 +2,6 @@
 definition refused under a version already stored, keys unique within a workflow only, and the
 running sagas counted by the version they are pinned to."""
 
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -10,8 +9,6 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from ops import database_access
-from ops.database_access import Login
 from saga_orchestrator.engine.definition import RetryPolicy
 from saga_orchestrator.engine.machine import Engine
 from saga_orchestrator.persistence import definitions as stored
@@ -21,8 +18,8 @@ from saga_orchestrator.runtime.definitions import Definitions, UnknownDefinition
 from saga_orchestrator.workflows import BUNDLED
 from saga_orchestrator.workflows.loader import Definition, InvalidWorkflow, load
 from saga_orchestrator.workflows.model import WorkflowFile
-from shared import database
 from tests.infrastructure import Infrastructure
+from tests.integration.orchestrator_database import orchestrator_database
 
 pytestmark = pytest.mark.integration
 
@@ -40,15 +37,8 @@ def _changed(version: int, description: str) -> Definition:
 @pytest.fixture
 async def pool(infra: Infrastructure, run_id: str) -> AsyncIterator[asyncpg.Pool]:
     """The orchestrator's database, reached as its runtime role, as the orchestrator does."""
-    login = Login("saga_orchestrator", f"{run_id}_workflow_store", secrets.token_urlsafe(16))
-    try:
-        await database_access.set_up(infra.postgres_url, [login])
-        url = database_access.login_url(infra.postgres_url, login.role, login.password)
-        opened = await database.open_pool(url, 4)
+    async with orchestrator_database(infra.postgres_url, f"{run_id}_workflow_store", 4) as opened:
         yield opened
-        await opened.close()
-    finally:
-        await database_access.tear_down(infra.postgres_url, [login.role])
 
 
 async def _start(pool: asyncpg.Pool, definition: Definition, key: str) -> bool:
