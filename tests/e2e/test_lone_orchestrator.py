@@ -10,12 +10,11 @@ import aio_pika
 import httpx
 import pytest
 
-from ops import database_access, namespace
 from ops.broker_access import BrokerAccess
-from ops.system import ORCHESTRATOR, System, SystemConfig, free_ports
+from ops.system import ORCHESTRATOR, System
 from shared.topology import reply_queue
 from tests.dead_letters import stored_letters
-from tests.harness import order
+from tests.harness import order, prepared_system
 from tests.infrastructure import Infrastructure
 from tests.polling import eventually, random_ref
 from tests.senders import correlation_id, publish_as
@@ -29,26 +28,17 @@ MAX_WAITERS = 2
 async def lone(
     infra: Infrastructure, broker: BrokerAccess, run_id: str, tmp_path: Path
 ) -> AsyncIterator[System]:
-    config = SystemConfig(
-        postgres_url=infra.postgres_url,
-        broker=broker,
-        namespace=f"{run_id}_{random_ref('lone').replace('-', '')}_",
-        http_port=free_ports(),
-        log_dir=tmp_path / "logs",
-        database_passwords=tmp_path / "database-passwords.env",
-        # Long deadlines: a saga nobody answers stays at its first step for the whole test.
-        env={"MAX_WAITERS": str(MAX_WAITERS), "STEP_TIMEOUT_SECONDS": "60", "DB_POOL_SIZE": "4"},
-    )
-    system = System(config)
-    try:
-        await database_access.set_up(config.postgres_url, config.database_logins())
-        await namespace.create(config)
-        system.start(ORCHESTRATOR)
-        await asyncio.to_thread(system.wait_ready, [ORCHESTRATOR], 60)
-        yield system
-    finally:
-        system.stop_all()
-        await namespace.remove(config)
+    prefix = f"{run_id}_{random_ref('lone').replace('-', '')}_"
+    # Long deadlines: a saga nobody answers stays at its first step for the whole test.
+    env = {"MAX_WAITERS": str(MAX_WAITERS), "STEP_TIMEOUT_SECONDS": "60", "DB_POOL_SIZE": "4"}
+    async with prepared_system(infra, broker, prefix, tmp_path / "logs", env=env) as config:
+        system = System(config)
+        try:
+            system.start(ORCHESTRATOR)
+            await asyncio.to_thread(system.wait_ready, [ORCHESTRATOR], 60)
+            yield system
+        finally:
+            system.stop_all()
 
 
 async def test_long_polls_beyond_max_waiters_get_429_and_health_still_answers(lone: System) -> None:
