@@ -122,7 +122,9 @@ class ProcessPayment(PaymentPayload):
 
 
 class CancelPayment(PaymentPayload):
-    pass
+    # The payment to refund, where the workflow carries processPayment's answer: a saga whose
+    # payment has another id is not refunded. Absent when that command was never answered.
+    payment_id: Identifier | None = None
 
 
 class OrderLinePayload(Contract):
@@ -142,8 +144,25 @@ class ReleaseStock(OrderLinePayload):
 
 
 class CreateShipment(OrderLinePayload):
-    pass
+    payment_id: Identifier | None = None  # the payment the shipment goes out against, where carried
 
 
 class CancelShipment(OrderLinePayload):
     pass
+
+
+class AssessFraud(PaymentPayload):
+    """A check of the saga's payment before anything ships."""
+
+    payment_id: Identifier
+
+
+class WithdrawAssessment(PaymentPayload):
+    payment_id: Identifier | None = None  # absent when the payment's step was never answered
+
+
+class SendNotification(Contract):
+    """Tells the customer that the order has shipped."""
+
+    order_id: Identifier
+    shipment_id: Identifier

@@ -10,6 +10,7 @@ from shared.contracts import CancelPayment, ProcessPayment
 from shared.worker import Handler, Outcome, done, refused
 
 CHARGED = "CHARGED"
+VOIDED = "VOIDED"
 
 CHARGE = """
 INSERT INTO payments (saga_id, order_id, amount, status) VALUES ($1, $2, $3, 'CHARGED')
@@ -18,11 +19,12 @@ RETURNING payment_id, status
 """
 
 # One statement either way: refund this saga's charge, or, with no payment yet, leave the
-# VOIDED marker. A payment already refunded or voided is left alone and nothing is returned.
+# VOIDED marker. A payment already refunded or voided, or not the one named ($4, where given), is
+# left alone and nothing is returned.
 CANCEL = """
 INSERT INTO payments (saga_id, order_id, amount, status) VALUES ($1, $2, $3, 'VOIDED')
 ON CONFLICT (saga_id) DO UPDATE SET status = 'REFUNDED', updated_at = now()
-    WHERE payments.status = 'CHARGED'
+    WHERE payments.status = 'CHARGED' AND ($4::text IS NULL OR payments.payment_id::text = $4)
 RETURNING payment_id, status
 """
 
@@ -43,10 +45,14 @@ async def process_payment(conn: asyncpg.Connection, saga_id: UUID, command: Proc
 
 
 async def cancel_payment(conn: asyncpg.Connection, saga_id: UUID, command: CancelPayment) -> Outcome:
-    row = await conn.fetchrow(CANCEL, saga_id, command.order_id, command.amount)
+    row = await conn.fetchrow(CANCEL, saga_id, command.order_id, command.amount, command.payment_id)
     if row is None:
         row = await conn.fetchrow(CURRENT, saga_id)
-    return done(paymentId=str(row["payment_id"]), status=row["status"])
+    # A marker is no payment: whatever id the command names, there is nothing of it to refund.
+    payment_id = str(row["payment_id"])
+    if command.payment_id not in (None, payment_id) and row["status"] != VOIDED:
+        return refused("payment_mismatch", f"payment {command.payment_id} is not this saga's payment")
+    return done(paymentId=payment_id, status=row["status"])
 
 
 HANDLERS: dict[str, Handler[Any]] = {

@@ -12,8 +12,8 @@ from shipping_service.rules import oversize_reason
 CREATED = "CREATED"
 
 CREATE = """
-INSERT INTO shipments (saga_id, order_id, product_id, quantity, status)
-VALUES ($1, $2, $3, $4, 'CREATED')
+INSERT INTO shipments (saga_id, order_id, product_id, quantity, payment_id, status)
+VALUES ($1, $2, $3, $4, $5, 'CREATED')
 ON CONFLICT (saga_id) DO NOTHING
 RETURNING shipment_id, status
 """
@@ -35,7 +35,9 @@ async def create_shipment(conn: asyncpg.Connection, saga_id: UUID, command: Crea
     oversize = oversize_reason(command.quantity)
     if oversize is not None:
         return refused("shipment_too_large", oversize)
-    row = await conn.fetchrow(CREATE, saga_id, command.order_id, command.product_id, command.quantity)
+    row = await conn.fetchrow(
+        CREATE, saga_id, command.order_id, command.product_id, command.quantity, command.payment_id
+    )
     if row is None:
         # This saga has a shipment already: its own, or the marker of a cancel.
         row = await conn.fetchrow(CURRENT, saga_id)

@@ -27,4 +27,6 @@ shipments = Table(
     ),
     Column("created_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", TIMESTAMP(timezone=True), nullable=False, server_default=func.now()),
+    # The payment it goes out against, where the workflow carries it (the express order does).
+    Column("payment_id", TEXT),
 )

@@ -38,3 +38,17 @@ async def test_a_full_shipment_is_created_and_cancelled_under_one_id(participant
     [row] = (await participant.state(saga_id, payload))["rows"]
     assert row["shipment_id"] == UUID(created["result"]["shipmentId"])
     assert (row["order_id"], row["quantity"]) == (payload["orderId"], 10)
+
+
+async def test_a_shipment_keeps_the_payment_it_goes_out_against_where_one_is_carried(
+    participant: Participant,
+) -> None:
+    payload = await participant.arrange(random_ref("o"))
+    carried, bare = uuid4(), uuid4()
+
+    await participant.call(command("createShipment", {**payload, "paymentId": "p-1"}, saga_id=carried))
+    await participant.call(command("createShipment", payload, saga_id=bare))
+
+    [with_payment] = (await participant.state(carried, payload))["rows"]
+    [without] = (await participant.state(bare, payload))["rows"]
+    assert (with_payment["payment_id"], without["payment_id"]) == ("p-1", None)
