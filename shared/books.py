@@ -27,21 +27,29 @@ class Findings:
 Check = Callable[[asyncpg.Connection, Sequence[Mapping[str, Any]], Mapping[str, int]], Awaitable[Findings]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Books:
     """The service's table holds one row per saga (`saga_id`, `status`), whose status says how the
     saga ended for this service: `done` after its command, `undone` after its compensation, and
-    `marker` where the compensation came first, which makes the late command answer `refusal`."""
+    `marker` where the compensation came first, which makes the late command answer `refusal`.
+
+    A service with no compensation (its step runs only once the saga can no longer fail) has no
+    `undone`, `marker` or `refusal`: a saga that did not complete never reached it, and left no row."""
 
     table: str
     done: str
-    undone: str
-    marker: str
-    refusal: str
+    undone: str | None = None
+    marker: str | None = None
+    refusal: str | None = None
     result_keys: frozenset[str]  # of the command's successful reply
     sample: Sample
     tracks_stock: bool = False  # the command changes the `products` stock of its payload's product
     check: Check | None = None
+
+    @property
+    def compensated(self) -> bool:
+        """The service has a compensation, so its row may be undone or a marker."""
+        return self.undone is not None
 
     def statuses(self, completed: bool) -> frozenset[str | None]:
         """The statuses this service's row may have once a saga has ended; None: no row."""

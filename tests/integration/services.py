@@ -34,17 +34,17 @@ class ServiceSpec:
         return self.books.done
 
     @property
-    def undone(self) -> str:
-        """The status its compensation turns that into."""
+    def undone(self) -> str | None:
+        """The status its compensation turns that into; None where it has none."""
         return self.books.undone
 
     @property
-    def marker(self) -> str:
+    def marker(self) -> str | None:
         """The status a compensation leaves when it comes first."""
         return self.books.marker
 
     @property
-    def refusal(self) -> str:
+    def refusal(self) -> str | None:
         """What the forward command answers once the marker is there."""
         return self.books.refusal
 
