@@ -1,0 +1,1 @@
+"""The notification service: tells the customer that a saga's order has shipped, once."""
