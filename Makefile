@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-run: install  ## start the five services on this machine and restart any that dies (ORCHESTRATORS=N for N replicas, CLUSTER=1 on the local cluster)
+run: install  ## start the orchestrator and its services on this machine and restart any that dies (ORCHESTRATORS=N for N replicas, CLUSTER=1 on the local cluster)
 	$(BIN)/python -m ops.run --orchestrators $(or $(ORCHESTRATORS),1) $(if $(CLUSTER),--cluster)
 
 test: install  ## every test: unit, integration, end-to-end, faults

@@ -13,7 +13,7 @@ from ops.supervisor import Supervisor
 from ops.system import ORCHESTRATOR, System, SystemConfig
 from saga_orchestrator import settings as orchestrator
 
-# The workers' /metrics: order-service on this port, payment, inventory and shipping on the next three.
+# The workers' /metrics: the first on this port, each next one, in the registry's order, on the next.
 METRICS_PORT = 9100
 
 

@@ -80,7 +80,8 @@ class SystemConfig:
     namespace: str = ""  # prefixes databases and queues, so a test run stays apart
     orchestrators: int = 1
     http_port: int = 3000
-    # The first of four consecutive ports, one per worker's /metrics listener; None serves none.
+    # The first of consecutive ports, one per worker's /metrics listener in the registry's order; None
+    # serves none.
     # (An orchestrator serves /metrics on its HTTP port.)
     metrics_port: int | None = None
     log_dir: Path = Path(".run/logs")

@@ -108,7 +108,7 @@ async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[asynci
 async def running_system(
     infra: Infrastructure, broker: BrokerAccess, prefix: str, log_dir: Path, **overrides: Any
 ) -> AsyncIterator[System]:
-    """Sets up the five services' databases and roles, starts each on its own queues through the
+    """Sets up every process's database and role, starts each on its own queues through the
     entry that installs the faults its FAULT_* variables name; removes all of it afterwards."""
     async with prepared_system(infra, broker, prefix, log_dir, **overrides) as config:
         system = System(config)

@@ -13,13 +13,14 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 import saga_orchestrator.api.metrics as orchestrator_gauges
 import saga_orchestrator.runtime.metrics as orchestrator
 import shared.metrics as workers
+from ops import registry
 
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVABILITY = ROOT / "observability"
 ORCHESTRATOR = "saga-orchestrator"
-WORKERS = ["order-service", "payment-service", "inventory-service", "shipping-service"]
+WORKERS = registry.workers()
 PROFILE = "observability"
 # The metrics that must be there, with their labels.
 EXPORTED: list[tuple[Counter | Gauge | Histogram, tuple[str, ...]]] = [

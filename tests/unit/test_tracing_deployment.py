@@ -9,12 +9,14 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from ops import registry
+
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = "observability"
 COLLECTOR, JAEGER = "otel-collector", "jaeger"
-PROCESSES = ["saga-orchestrator", "order-service", "payment-service", "inventory-service", "shipping-service"]
+PROCESSES = [registry.ORCHESTRATOR, *registry.workers()]
 OTLP_GRPC, OTLP_HTTP = 4317, 4318
 
 
