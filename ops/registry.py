@@ -48,7 +48,10 @@ def packages() -> tuple[str, ...]:
 def compensations() -> frozenset[str]:
     """Every workflow's compensating commands."""
     return frozenset(
-        step.compensation.command for workflow in workflows.WORKFLOWS.values() for step in workflow.steps
+        step.compensation.command
+        for workflow in workflows.WORKFLOWS.values()
+        for step in workflow.steps
+        if step.compensation is not None
     )
 
 

@@ -72,6 +72,7 @@ class ServiceSpec:
 def spec(service: str) -> ServiceSpec:
     """The service's spec; its step is the first of the workflows' that names it."""
     step = next(s for w in workflows.WORKFLOWS.values() for s in w.steps if s.service == service)
+    assert step.compensation is not None, f"{service}: a service without compensation needs its own spec"
     return ServiceSpec(
         service=service,
         package=registry.package(service),

@@ -54,9 +54,9 @@ class Driver:
             self.dispatches.extend(decision.dispatches)
             self.sent_at.extend(self.now for _ in decision.dispatches)
             self.runs.update(((run.step, run.kind), run) for run in decision.steps)
-            # Read back, the rows give the saga its runs: the open ones, one at a time on a straight line.
-            assert self.saga.runs == tuple(run for run in self.runs.values() if run.open)
-            assert len(self.saga.runs) <= 1
+            # Read back, the rows give the saga its runs; one is open at a time on a straight line.
+            assert {(run.step, run.kind): run for run in self.saga.runs} == self.runs
+            assert len(self.saga.open_runs) <= 1
         return decision
 
     @property

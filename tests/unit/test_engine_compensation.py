@@ -28,12 +28,13 @@ FAILURES = [
     ("reserveStock", ["cancelPayment", "cancelOrder"], [*UP_TO_SHIPPED[:3], *ALL_UNDONE[2:], "FAILED"]),
     ("createShipment", UNDOS[1:], [*UP_TO_SHIPPED[:4], *ALL_UNDONE[1:], "FAILED"]),
 ]
-# (step in flight, compensations sent, states recorded): the step in flight may have run, so it is undone.
+# (step in flight, compensations sent, states recorded): the step in flight is waited for; here it
+# succeeds, so it is undone too.
 CANCELS = [
-    ("createOrder", UNDOS[3:], [*STARTED, *ALL_UNDONE[3:], "CANCELLED"]),
-    ("processPayment", UNDOS[2:], [*UP_TO_SHIPPED[:2], *ALL_UNDONE[2:], "CANCELLED"]),
-    ("reserveStock", UNDOS[1:], [*UP_TO_SHIPPED[:3], *ALL_UNDONE[1:], "CANCELLED"]),
-    ("createShipment", UNDOS, [*UP_TO_SHIPPED[:4], *ALL_UNDONE, "CANCELLED"]),
+    ("createOrder", UNDOS[3:], [*UP_TO_SHIPPED[:2], *ALL_UNDONE[3:], "CANCELLED"]),
+    ("processPayment", UNDOS[2:], [*UP_TO_SHIPPED[:3], *ALL_UNDONE[2:], "CANCELLED"]),
+    ("reserveStock", UNDOS[1:], [*UP_TO_SHIPPED[:4], *ALL_UNDONE[1:], "CANCELLED"]),
+    ("createShipment", UNDOS, [*UP_TO_SHIPPED, *ALL_UNDONE, "CANCELLED"]),
 ]
 
 
@@ -79,18 +80,19 @@ def test_a_failure_reply_is_recorded_then_the_first_compensation_sent(
 
 
 @pytest.mark.parametrize(("in_flight", "undos", "states"), CANCELS)
-def test_cancel_compensates_every_step_that_ran_including_the_one_in_flight(
+def test_cancel_waits_for_the_step_in_flight_then_compensates_every_step_that_ran(
     in_flight: str, undos: list[str], states: list[str]
 ) -> None:
     driver = Driver().reach(in_flight)
     progress = driver.saga.progress
 
     decision = driver.cancel(actor="shop")
+    assert decision is not None
+    assert brief(decision.records) == [("CANCEL_REQUESTED", progress)]
+    assert [r.actor for r in decision.records] == ["shop"]
+    assert decision.dispatches == []
     driver.settle()
 
-    assert decision is not None
-    assert brief(decision.records) == [("CANCEL_REQUESTED", progress), ("COMMAND", undos[0])]
-    assert [r.actor for r in decision.records] == ["shop", None]
     assert driver.sent() == [*_forward_up_to(in_flight), *undos]
     assert driver.states() == states
     saga = driver.saga
@@ -100,6 +102,45 @@ def test_cancel_compensates_every_step_that_ran_including_the_one_in_flight(
         "CANCELLED",
         None,
     )
+
+
+@pytest.mark.parametrize(("in_flight", "undos", "states"), CANCELS)
+def test_a_step_in_flight_at_a_cancel_that_then_fails_is_not_undone(
+    in_flight: str, undos: list[str], states: list[str]
+) -> None:
+    driver = Driver().reach(in_flight)
+    driver.cancel()
+
+    driver.fail(in_flight)
+    driver.settle()
+
+    assert driver.sent() == [*_forward_up_to(in_flight), *undos[1:]]
+    assert driver.saga.status == "CANCELLED"
+
+
+@pytest.mark.parametrize(("in_flight", "undos", "states"), CANCELS)
+def test_a_step_in_flight_at_a_cancel_is_undone_once_its_deadline_passes(
+    in_flight: str, undos: list[str], states: list[str]
+) -> None:
+    driver = Driver().reach(in_flight)
+    driver.cancel()
+    deadline = driver.saga.wake_at
+
+    decision = driver.expire()
+
+    assert decision is not None and driver.now == deadline
+    assert [d.command for d in decision.dispatches] == undos[:1]
+    assert driver.settle().sent() == [*_forward_up_to(in_flight), *undos]
+
+
+def test_a_step_waiting_to_be_sent_again_at_a_cancel_is_undone_at_once() -> None:
+    driver = Driver().reach("reserveStock")
+    driver.expire()  # its first attempt went unanswered: it may have run
+
+    decision = driver.cancel()
+
+    assert decision is not None
+    assert [d.command for d in decision.dispatches] == ["releaseStock"]
 
 
 def test_cancel_is_refused_once_compensation_has_begun() -> None:

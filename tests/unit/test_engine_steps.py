@@ -19,7 +19,7 @@ def test_a_saga_that_completes_leaves_a_succeeded_row_per_step_and_no_open_one()
     driver = Driver().settle()
 
     assert statuses(driver) == {(step, F): (RunStatus.SUCCEEDED, 1) for step in range(4)}
-    assert driver.saga.runs == ()
+    assert driver.saga.open_runs == ()
     first = driver.runs[0, F]
     assert (first.started_at, first.finished_at, first.deadline) == (T0, T0, None)
 
@@ -53,10 +53,19 @@ def test_a_step_unanswered_on_every_attempt_ends_timed_out_and_is_undone() -> No
     assert statuses(driver)[1, C] == (RunStatus.RUNNING, 1)
 
 
-def test_the_step_in_flight_at_a_cancel_is_abandoned_and_undone() -> None:
-    driver = compensating("cancelShipment", "CANCELLED")
+def test_the_step_waiting_to_be_sent_again_at_a_cancel_is_abandoned_and_undone() -> None:
+    driver = Driver().reach("createShipment")
+    driver.expire()
+    driver.cancel()
 
     assert statuses(driver)[3, F] == (RunStatus.ABANDONED, 1)
+    assert statuses(driver)[3, C] == (RunStatus.RUNNING, 1)
+
+
+def test_the_step_in_flight_at_a_cancel_ends_as_it_answers_and_is_undone() -> None:
+    driver = compensating("cancelShipment", "CANCELLED")
+
+    assert statuses(driver)[3, F] == (RunStatus.SUCCEEDED, 1)
     assert statuses(driver)[3, C] == (RunStatus.RUNNING, 1)
 
 
@@ -70,7 +79,7 @@ def test_a_parked_compensation_stays_open_and_its_resume_runs_the_same_row_again
         "store down",
         None,
     )
-    assert driver.saga.runs == (parked,)
+    assert driver.saga.open_runs == (parked,)
 
     driver.resume()
 

@@ -78,7 +78,7 @@ def test_a_services_package_handles_exactly_the_commands_the_workflows_send_it(s
         for workflow in workflows.WORKFLOWS.values()
         for step in workflow.steps
         if step.service == service
-        for action in (step.action, step.compensation)
+        for action in step.actions
     }
     assert set(registry.handlers(service)) == sent
     assert registry.settings_type(service).__module__ == f"{registry.package(service)}.settings"

@@ -34,14 +34,16 @@ def test_the_order_workflow_runs_its_four_steps_in_the_specified_order() -> None
         ("inventory", "reserveStock", "STOCK_RESERVED"),
         ("shipping", "createShipment", "SHIPPED"),
     ]
-    assert [(s.compensation.command, s.compensation.reaches) for s in steps] == [
+    assert [(s.compensation.command, s.compensation.reaches) for s in steps if s.compensation] == [
         ("cancelOrder", "ORDER_CANCELLED"),
         ("cancelPayment", "PAYMENT_CANCELLED"),
         ("releaseStock", "STOCK_RELEASED"),
         ("cancelShipment", "SHIPMENT_CANCELLED"),
     ]
     assert ORDER_WORKFLOW.services == ("order", "payment", "inventory", "shipping")
-    assert ORDER_WORKFLOW.commands == {s.name for s in steps} | {s.compensation.command for s in steps}
+    assert ORDER_WORKFLOW.commands == {s.name for s in steps} | {
+        s.compensation.command for s in steps if s.compensation
+    }
 
 
 def test_every_order_step_carries_the_key_and_only_input_fields() -> None:

@@ -58,8 +58,8 @@ class StepNode(Body):
     service: str
     command: str
     reaches: str
-    compensation: str
-    compensation_reaches: str
+    compensation: str | None  # a pivot and a retriable step have none
+    compensation_reaches: str | None
     carries: list[str]
     deadline_seconds: float | None = None
     max_attempts: int | None = None

@@ -26,14 +26,14 @@ def graph(definition: Definition) -> WorkflowGraph:
             service=step.service,
             command=step.action.command,
             reaches=step.action.reaches,
-            compensation=step.compensation.command,
-            compensation_reaches=step.compensation.reaches,
+            compensation=step.compensation.command if step.compensation else None,
+            compensation_reaches=step.compensation.reaches if step.compensation else None,
             carries=step.carries,
             deadline_seconds=step.deadline_seconds,
             max_attempts=step.max_attempts,
             compensation_max_attempts=step.compensation_max_attempts,
         )
-        for step in source.steps
+        for step in source.flat_steps
     ]
     pairs = list(pairwise(nodes))
     edges = [Edge(source=a.id, target=b.id, kind="next") for a, b in pairs]

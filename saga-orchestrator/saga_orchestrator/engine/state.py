@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
-from saga_orchestrator.engine.definition import COMPENSATION_FAILED
+from saga_orchestrator.engine.definition import COMPENSATION_FAILED, COMPLETION_FAILED
 
 T = TypeVar("T")
 
@@ -24,7 +24,7 @@ def evolve(frozen: T, **changes: Any) -> T:
 class Phase(StrEnum):
     FORWARD = "FORWARD"
     COMPENSATING = "COMPENSATING"
-    PARKED = "PARKED"  # compensation attempts ran out; waits for an operator's retry
+    PARKED = "PARKED"  # a step that may not be given up ran out of attempts; waits for an operator
     DONE = "DONE"
 
 
@@ -42,11 +42,16 @@ class Kind(StrEnum):
 class RunStatus(StrEnum):
     RUNNING = "RUNNING"  # its command is out; the deadline is the reply's
     RETRYING = "RETRYING"  # its last attempt failed or timed out; the deadline is when to send again
-    PARKED = "PARKED"  # a compensation out of attempts, waiting for an operator
+    PARKED = "PARKED"  # out of attempts and not to be given up, waiting for an operator
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
-    TIMED_OUT = "TIMED_OUT"  # every attempt went unanswered; a forward step is compensated all the same
-    ABANDONED = "ABANDONED"  # the saga was cancelled while its command was out
+    TIMED_OUT = "TIMED_OUT"  # unanswered; a forward step is compensated all the same, as it may have run
+    ABANDONED = "ABANDONED"  # the saga stopped going forward while it waited to send again
+    SKIPPED = "SKIPPED"  # its condition did not hold: never sent, never compensated
+
+
+# The forward runs whose command may have taken effect: each is compensated.
+MAY_HAVE_RUN = frozenset((RunStatus.SUCCEEDED, RunStatus.TIMED_OUT, RunStatus.ABANDONED))
 
 
 OPEN = frozenset((RunStatus.RUNNING, RunStatus.RETRYING, RunStatus.PARKED))
@@ -55,7 +60,7 @@ OPEN = frozenset((RunStatus.RUNNING, RunStatus.RETRYING, RunStatus.PARKED))
 @dataclass(frozen=True)
 class StepRun:
     """One execution of a step, forward or compensating, with its own attempts and deadline; a
-    saga's steps are keyed by (step, kind), so several may be open at once."""
+    saga's runs are keyed by (step, kind), and several may be open at once."""
 
     step: int  # the step's place in the saga's workflow version
     kind: Kind
@@ -82,7 +87,7 @@ class Saga:
     input: dict[str, Any]
     phase: Phase
     progress: str  # the last workflow state reached
-    runs: tuple[StepRun, ...] = ()  # the open step executions, oldest first
+    runs: tuple[StepRun, ...] = ()  # every step execution so far, in the order they began
     workflow_version: int = 1  # the definition it runs on, from start to end
     outcome: str | None = None  # COMPLETED, FAILED or CANCELLED, once decided
     failed_step: str | None = None
@@ -93,7 +98,9 @@ class Saga:
         if self.phase is Phase.DONE and self.outcome:
             return self.outcome
         if self.phase is Phase.PARKED:
-            return COMPENSATION_FAILED
+            parked = [run for run in self.runs if run.status is RunStatus.PARKED]
+            forward = parked and all(run.kind is Kind.FORWARD for run in parked)
+            return COMPLETION_FAILED if forward else COMPENSATION_FAILED
         return self.progress
 
     @property
@@ -101,9 +108,16 @@ class Saga:
         return self.phase in (Phase.FORWARD, Phase.COMPENSATING)
 
     @property
+    def open_runs(self) -> tuple[StepRun, ...]:
+        return tuple(run for run in self.runs if run.status in OPEN)
+
+    @property
     def current(self) -> StepRun | None:
         """The step execution the saga works on: the newest open one."""
-        return self.runs[-1] if self.runs else None
+        return next((run for run in reversed(self.runs) if run.status in OPEN), None)
+
+    def run(self, step: int, kind: Kind) -> StepRun | None:
+        return next((run for run in self.runs if run.step == step and run.kind is kind), None)
 
     @property
     def step(self) -> int:
@@ -136,6 +150,7 @@ class RecordType(StrEnum):
     RETRY_SCHEDULED = "RETRY_SCHEDULED"
     CANCEL_REQUESTED = "CANCEL_REQUESTED"
     RESUMED = "RESUMED"
+    SKIPPED = "SKIPPED"
 
 
 @dataclass(frozen=True)

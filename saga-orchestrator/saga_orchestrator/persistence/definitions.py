@@ -26,7 +26,7 @@ async def store(pool: asyncpg.Pool, definitions: list[Definition]) -> None:
     since the sagas pinned to that version would otherwise change their steps."""
     for d in definitions:
         name, version = d.workflow.name, d.workflow.version
-        await pool.execute(INSERT, d.digest, name, version, d.source.model_dump(mode="json"))
+        await pool.execute(INSERT, d.digest, name, version, d.source.canonical())
         stored = await pool.fetchval(
             "SELECT digest FROM workflow_definitions WHERE workflow = $1 AND version = $2", name, version
         )

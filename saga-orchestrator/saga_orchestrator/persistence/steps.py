@@ -1,12 +1,13 @@
 """The step executions of sagas, as their statements read and write them: a decision's changed runs
-go in as one more part of the statement that writes the saga, and a saga is read with its open runs,
-in the same statement as its row."""
+go in as one more part of the statement that writes the saga, and a saga is read with its runs, in
+the same statement as its row."""
 
 from typing import Any
 from uuid import UUID
 
 from saga_orchestrator.engine.state import Kind, RunStatus, StepRun
 from saga_orchestrator.schema import saga_steps
+from shared import json
 from shared.schema import names, typed
 
 _COLUMNS = names(saga_steps)
@@ -24,11 +25,23 @@ steps AS (
     SET {", ".join(f"{name} = EXCLUDED.{name}" for name in _CHANGING)}
 )"""
 
-# A column of the saga's row: its open runs, oldest first, which is all the engine needs.
-_OPEN = ("step", "kind", "attempt", "status", "deadline", "started_at", "error")
+# A column of the saga's row: its runs, in the order they began. The engine needs the ended ones too:
+# which to compensate, in what order, and the outputs later commands carry.
+# The result as text: inside a row value, jsonb comes in its binary form, which the codec does not read.
+_READ = (
+    "step",
+    "kind",
+    "attempt",
+    "status",
+    "deadline",
+    "started_at",
+    "finished_at",
+    "result::text",
+    "error",
+)
 READ = f"""
-ARRAY(SELECT ROW({", ".join(f"s.{name}" for name in _OPEN)}) FROM saga_steps s
-      WHERE s.saga_id = sagas.saga_id AND s.finished_at IS NULL ORDER BY s.started_at, s.step) AS runs"""
+ARRAY(SELECT ROW({", ".join(f"s.{name}" for name in _READ)}) FROM saga_steps s
+      WHERE s.saga_id = sagas.saga_id ORDER BY s.started_at, s.step, s.kind DESC) AS runs"""
 
 
 def rows(saga_id: UUID, runs: list[StepRun]) -> list[dict[str, Any]]:
@@ -38,6 +51,16 @@ def rows(saga_id: UUID, runs: list[StepRun]) -> list[dict[str, Any]]:
 
 def runs(read: list[tuple[Any, ...]]) -> tuple[StepRun, ...]:
     return tuple(
-        StepRun(step, Kind(kind), attempt, RunStatus(status), deadline, started_at, error=error)
-        for step, kind, attempt, status, deadline, started_at, error in read
+        StepRun(
+            step,
+            Kind(kind),
+            attempt,
+            RunStatus(status),
+            deadline,
+            started_at,
+            finished_at,
+            None if result is None else json.loads(result),
+            error,
+        )
+        for step, kind, attempt, status, deadline, started_at, finished_at, result, error in read
     )

@@ -12,10 +12,11 @@ from saga_orchestrator.api import operations
 from saga_orchestrator.api.dead_letter_bodies import summary
 from saga_orchestrator.api.deps import PoolDep, Resources, ResourcesDep
 from saga_orchestrator.api.workflow_schemas import SagaKey, WorkflowName
-from saga_orchestrator.engine.machine import Engine
+from saga_orchestrator.engine.machine import Engine, may_cancel
 from saga_orchestrator.engine.state import Phase
 from saga_orchestrator.persistence import dead_letters, queries, saga_list
 from saga_orchestrator.persistence.dead_letters import State
+from saga_orchestrator.persistence.sagas import load_many
 from saga_orchestrator.ui import progress
 from saga_orchestrator.ui.filters import ListQuery
 from saga_orchestrator.ui.overview import minutes
@@ -86,6 +87,7 @@ async def show_saga(
     row = await operations.find(resources.pool, workflow, key, session.caller)
     definition = await resources.definitions.find((row["workflow"], row["workflow_version"]))
     events = await queries.history(resources.pool, row["saga_id"])
+    (stored,) = await load_many(resources.pool, [row["saga_id"]])
     return render(
         request,
         session,
@@ -94,7 +96,7 @@ async def show_saga(
         saga=row,
         problem=problem,
         running=row["phase"] in (Phase.FORWARD, Phase.COMPENSATING),
-        may_cancel=Engine.may_cancel(Phase(row["phase"])),
+        may_cancel=stored is not None and may_cancel(definition.workflow, stored.saga),
         may_retry=Engine.may_resume(Phase(row["phase"])),
         steps=progress.steps(definition.workflow, events, finished=row["phase"] == Phase.DONE),
         timeline=progress.timeline(events),

@@ -28,7 +28,7 @@ class Mark(StrEnum):
 class StepView:
     name: str
     service: str
-    compensation: str
+    compensation: str | None  # a pivot and a retriable step have none
     mark: Mark
     compensating: bool  # the mark is of its compensation
 
@@ -36,7 +36,7 @@ class StepView:
 def steps(workflow: Workflow, events: Sequence[Event], finished: bool) -> list[StepView]:
     """Each step of the definition, marked by the last thing the history says of it."""
     marks: dict[str, tuple[Mark, bool]] = {}
-    compensations = {step.compensation.command for step in workflow.steps}
+    compensations = {step.compensation.command for step in workflow.steps if step.compensation}
     for event in events:
         step, compensating = event["step"], event["command"] in compensations
         if step is None:
@@ -46,7 +46,12 @@ def steps(workflow: Workflow, events: Sequence[Event], finished: bool) -> list[S
             marks[step] = (mark, compensating or event["state"] == COMPENSATION_FAILED)
     untouched = Mark.SKIPPED if finished else Mark.PENDING
     return [
-        StepView(s.name, s.service, s.compensation.command, *marks.get(s.name, (untouched, False)))
+        StepView(
+            s.name,
+            s.service,
+            s.compensation.command if s.compensation else None,
+            *marks.get(s.name, (untouched, False)),
+        )
         for s in workflow.steps
     ]
 

@@ -70,9 +70,16 @@ def read(path: Path, known: dict[str, frozenset[str]]) -> Definition:
 
 def _problems(exc: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(map(str, error['loc'])) or 'the file'}: {error['msg'].removeprefix('Value error, ')}"
+        f"{_place(error['loc']) or 'the file'}: {error['msg'].removeprefix('Value error, ')}"
         for error in exc.errors()
     )
+
+
+def _place(loc: tuple[int | str, ...]) -> str:
+    """Where in the file, without the tags by which the model tells a step from a group (and one
+    condition from another): a tag is empty, or repeats the key that follows it."""
+    parts = [part for i, part in enumerate(loc) if part != "" and (i + 1 == len(loc) or part != loc[i + 1])]
+    return ".".join(map(str, parts))
 
 
 def _unhandled(workflow: Workflow, known: dict[str, frozenset[str]]) -> str | None:
@@ -80,7 +87,7 @@ def _unhandled(workflow: Workflow, known: dict[str, frozenset[str]]) -> str | No
     for step in workflow.steps:
         if step.service not in known:
             return f"service {step.service!r} is not known (known: {', '.join(sorted(known))})"
-        for action in (step.action, step.compensation):
+        for action in step.actions:
             if action.command not in known[step.service]:
                 return f"service {step.service!r} has no handler for command {action.command!r}"
     return None
