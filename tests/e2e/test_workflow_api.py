@@ -121,6 +121,7 @@ async def test_the_definition_is_a_graph_of_its_steps_and_the_list_counts_its_sa
     ]
     assert {(e["target"], e["source"]) for e in graph["edges"] if e["kind"] == "compensate"} == set(forward)
     assert [(w["name"], [(v["version"], v["current"]) for v in w["versions"]]) for w in listed] == [
-        ("order", [(1, True)])
+        ("express_order", [(1, True)]),
+        ("order", [(1, True)]),
     ]
     assert listed[0]["versions"][0]["digest"] == graph["digest"]

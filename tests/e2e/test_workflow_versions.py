@@ -46,7 +46,7 @@ def _folder(tmp_path: Path, **changes: Any) -> Path:
 
 
 def _versions(listed: dict[str, Any]) -> list[tuple[int, bool, int]]:
-    (order_workflow,) = listed["workflows"]
+    (order_workflow,) = [w for w in listed["workflows"] if w["name"] == "order"]
     return [(v["version"], v["current"], v["running"]) for v in order_workflow["versions"]]
 
 

@@ -37,7 +37,7 @@ async def databases(infra: Infrastructure, run_id: str) -> AsyncIterator[Databas
 
 @pytest.fixture
 def spec() -> ServiceSpec:
-    """Each test module names its service, or parametrizes over all four."""
+    """Each test module names its service, or parametrizes over them all."""
     raise NotImplementedError("override `spec` in the test module")
 
 

@@ -25,7 +25,7 @@ class ServiceSpec:
     handlers: Mapping[str, Handler[Any]]
     settings_type: type[ProcessSettings]
     forward: str
-    compensation: str
+    compensation: str | None  # None: the service's step has none
     books: Books
 
     @property
@@ -70,16 +70,18 @@ class ServiceSpec:
 
 
 def spec(service: str) -> ServiceSpec:
-    """The service's spec; its step is the first of the workflows' that names it."""
-    step = next(s for w in workflows.WORKFLOWS.values() for s in w.steps if s.service == service)
-    assert step.compensation is not None, f"{service}: a service without compensation needs its own spec"
+    """The service's spec; its command is that of the first of the workflows' steps that names it,
+    its compensation the first such step's that has one (a pivot in one workflow may be compensable
+    in another)."""
+    steps = [s for w in workflows.WORKFLOWS.values() for s in w.steps if s.service == service]
+    compensations = [s.compensation.command for s in steps if s.compensation is not None]
     return ServiceSpec(
         service=service,
         package=registry.package(service),
         handlers=registry.handlers(service),
         settings_type=registry.settings_type(service),
-        forward=step.action.command,
-        compensation=step.compensation.command,
+        forward=steps[0].action.command,
+        compensation=compensations[0] if compensations else None,
         books=registry.books(service),
     )
 
@@ -89,4 +91,7 @@ async def add_product(pool: asyncpg.Pool, product_id: str, stock: int) -> None:
 
 
 SERVICES = [spec(service) for service in registry.services()]
-ORDER, PAYMENT, INVENTORY, SHIPPING = (spec(s) for s in ("order", "payment", "inventory", "shipping"))
+COMPENSATED = [spec for spec in SERVICES if spec.compensation is not None]
+ORDER, PAYMENT, INVENTORY, FRAUD, SHIPPING, NOTIFICATION = (
+    spec(s) for s in ("order", "payment", "inventory", "fraud", "shipping", "notification")
+)

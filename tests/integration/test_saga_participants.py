@@ -1,4 +1,5 @@
-"""What every saga participant guarantees, checked on each of the four services over the real broker."""
+"""What every saga participant guarantees, checked on each service over the real broker; those about
+compensations, on each service that has one."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from shared import json
 from shared.access import ADMIN
 from shared.topology import command_queue
 from tests.integration.harness import Participant, command
-from tests.integration.services import SERVICES, ServiceSpec, State
+from tests.integration.services import COMPENSATED, SERVICES, ServiceSpec, State
 from tests.polling import random_ref
 
 pytestmark = pytest.mark.integration
@@ -63,9 +64,11 @@ async def test_a_redelivered_command_is_answered_alike_and_applied_once(
         assert state["stock"] == before["stock"] - payload["quantity"]
 
 
+@pytest.mark.parametrize("spec", COMPENSATED, ids=lambda spec: spec.service)
 async def test_a_compensation_that_comes_first_leaves_a_marker_the_late_command_respects(
     participant: Participant, spec: ServiceSpec
 ) -> None:
+    assert spec.compensation is not None
     payload = await participant.arrange(random_ref("o"))
     saga_id = uuid4()
     before = await participant.state(saga_id, payload)
@@ -82,9 +85,11 @@ async def test_a_compensation_that_comes_first_leaves_a_marker_the_late_command_
     assert marked.get("stock") == before.get("stock")
 
 
+@pytest.mark.parametrize("spec", COMPENSATED, ids=lambda spec: spec.service)
 async def test_a_compensation_applied_twice_has_the_effect_of_one(
     participant: Participant, spec: ServiceSpec
 ) -> None:
+    assert spec.compensation is not None
     payload = await participant.arrange(random_ref("o"))
     saga_id = uuid4()
     before = await participant.state(saga_id, payload)

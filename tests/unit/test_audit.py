@@ -16,12 +16,17 @@ KEY = "order-1"
 
 
 def _checked(
-    status: str, rows: dict[str, dict[UUID, str]], saga_id: UUID, workflow: str = "order"
+    status: str,
+    rows: dict[str, dict[UUID, str]],
+    saga_id: UUID,
+    workflow: str = "order",
+    skipped: tuple[str, ...] = (),
 ) -> audit.Audit:
     saga: Any = {"saga_id": saga_id, "workflow": workflow, "saga_key": KEY, "status": status}
     history: Any = [
         {"seq": 1, "type": "STATE", "state": "STARTED", "command": None},
-        {"seq": 2, "type": "STATE", "state": status, "command": None},
+        *({"seq": 2, "type": "SKIPPED", "state": None, "command": command} for command in skipped),
+        {"seq": 2 + len(skipped), "type": "STATE", "state": status, "command": None},
     ]
     result = audit.Audit()
     audit._check_saga(result, saga, rows, history)
@@ -32,6 +37,7 @@ def test_a_completed_saga_needs_every_services_row_done() -> None:
     saga_id = uuid4()
     rows = {service: {saga_id: registry.books(service).done} for service in registry.services()}
     assert _checked("COMPLETED", rows, saga_id).imbalances == []
+    assert _checked("COMPLETED", rows, saga_id, workflow="express_order").imbalances == []
 
     rows["payment"][saga_id] = "REFUNDED"
     assert _checked("COMPLETED", rows, saga_id).imbalances == [
@@ -64,4 +70,19 @@ def test_a_saga_is_held_only_to_the_books_of_its_own_workflows_services(
     rows["order"][saga_id] = registry.books("order").done
 
     assert _checked("COMPLETED", rows, saga_id, workflow="short").imbalances == []
-    assert len(_checked("COMPLETED", rows, saga_id).imbalances) == len(registry.services()) - 1
+    assert len(_checked("COMPLETED", rows, saga_id).imbalances) == len(order.services) - 1
+
+
+def test_a_step_skipped_by_its_condition_leaves_its_service_without_a_row() -> None:
+    saga_id = uuid4()
+    rows = {service: {saga_id: registry.books(service).done} for service in registry.services()}
+    del rows["fraud"][saga_id]
+
+    assert _checked("COMPLETED", rows, saga_id, "express_order", skipped=("assessFraud",)).imbalances == []
+    assert _checked("COMPLETED", rows, saga_id, "express_order").imbalances == [
+        f"{KEY} is COMPLETED but its fraud row is None"
+    ]
+    rows["fraud"][saga_id] = registry.books("fraud").done
+    assert _checked("COMPLETED", rows, saga_id, "express_order", skipped=("assessFraud",)).imbalances == [
+        f"{KEY} is COMPLETED but its fraud row is CLEARED"
+    ]

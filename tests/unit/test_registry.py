@@ -56,7 +56,7 @@ def fake_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_the_services_are_those_the_workflows_name_each_once_in_step_order() -> None:
     named = [step.service for workflow in workflows.WORKFLOWS.values() for step in workflow.steps]
     assert registry.services() == tuple(dict.fromkeys(named))
-    assert registry.services() == ("order", "payment", "inventory", "shipping")
+    assert registry.services() == ("order", "payment", "inventory", "fraud", "shipping", "notification")
 
 
 def test_every_list_derived_from_the_registry_agrees(tmp_path: Path) -> None:

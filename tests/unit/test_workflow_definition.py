@@ -1,11 +1,14 @@
-"""Workflows as data: the order workflow's shape, the definitions refused, the retry policy's arithmetic."""
+"""Workflows as data: the order and express order workflows' shapes, the definitions refused, the retry
+policy's arithmetic."""
 
 import pytest
 
-from saga_orchestrator.engine.definition import Action, RetryPolicy, Step, Workflow
+from saga_orchestrator.engine.conditions import Compare, Ref
+from saga_orchestrator.engine.definition import Action, RetryPolicy, Step, StepKind, Workflow
 from saga_orchestrator.workflows import WORKFLOWS
 
 ORDER_WORKFLOW = WORKFLOWS["order"]
+EXPRESS_WORKFLOW = WORKFLOWS["express_order"]
 
 pytestmark = pytest.mark.unit
 
@@ -27,7 +30,6 @@ def test_the_order_workflow_runs_its_four_steps_in_the_specified_order() -> None
     steps = ORDER_WORKFLOW.steps
 
     assert (ORDER_WORKFLOW.name, ORDER_WORKFLOW.key) == ("order", "orderId")
-    assert list(WORKFLOWS) == ["order"]
     assert [(s.service, s.name, s.action.reaches) for s in steps] == [
         ("order", "createOrder", "ORDER_CREATED"),
         ("payment", "processPayment", "PAYMENT_PROCESSED"),
@@ -44,6 +46,31 @@ def test_the_order_workflow_runs_its_four_steps_in_the_specified_order() -> None
     assert ORDER_WORKFLOW.commands == {s.name for s in steps} | {
         s.compensation.command for s in steps if s.compensation
     }
+
+
+def test_the_express_order_pays_and_reserves_at_once_checks_fraud_then_ships_and_notifies() -> None:
+    steps = EXPRESS_WORKFLOW.steps
+
+    assert (EXPRESS_WORKFLOW.name, EXPRESS_WORKFLOW.key) == ("express_order", "orderId")
+    assert [(s.service, s.name, s.kind) for s in steps] == [
+        ("order", "createOrder", StepKind.COMPENSABLE),
+        ("payment", "processPayment", StepKind.COMPENSABLE),
+        ("inventory", "reserveStock", StepKind.COMPENSABLE),
+        ("fraud", "assessFraud", StepKind.COMPENSABLE),
+        ("shipping", "createShipment", StepKind.PIVOT),
+        ("notification", "sendNotification", StepKind.RETRIABLE),
+    ]
+    assert EXPRESS_WORKFLOW.stages == ((0,), (1, 2), (3,), (4,), (5,))
+    assert steps[3].when == Compare(Ref("input", "amount"), "gt", 1000)
+    # The payment's id goes to the fraud check, the shipment and the refund; the shipment's id to
+    # the notification.
+    assert steps[1].outputs == ("paymentId",) and steps[4].outputs == ("shipmentId",)
+    assert steps[1].compensation == Action(
+        "cancelPayment", "PAYMENT_CANCELLED", ("processPayment.paymentId",)
+    )
+    assert "processPayment.paymentId" in steps[3].carries and "processPayment.paymentId" in steps[4].carries
+    assert steps[5].carries == ("orderId", "createShipment.shipmentId")
+    assert [s.compensation for s in steps[4:]] == [None, None]
 
 
 def test_every_order_step_carries_the_key_and_only_input_fields() -> None:

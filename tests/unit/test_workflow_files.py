@@ -1,5 +1,6 @@
-"""Workflow files: the bundled order.yaml, the shipped schema and services list kept current, and
-each kind of invalid definition refused with a message naming its file and the problem."""
+"""Workflow files: the bundled order.yaml and express-order.yaml, the shipped schema and services list
+kept current, and each kind of invalid definition refused with a message naming its file and the
+problem."""
 
 import json
 from collections.abc import Callable
@@ -42,13 +43,14 @@ def test_the_shipped_services_list_is_what_the_handlers_dicts_handle() -> None:
     )
 
 
-def test_the_bundled_folder_holds_the_order_workflow_at_version_1() -> None:
+@pytest.mark.parametrize(("name", "file"), [("order", "order.yaml"), ("express_order", "express-order.yaml")])
+def test_the_bundled_folder_holds_the_order_workflows_at_version_1(name: str, file: str) -> None:
     definitions = load(BUNDLED)
 
-    assert list(definitions) == ["order"]
-    assert definitions["order"].workflow == WORKFLOWS["order"]
-    assert definitions["order"].workflow.version == 1
-    assert definitions["order"].origin == str(ORDER_YAML)
+    assert sorted(definitions) == ["express_order", "order"]
+    assert definitions[name].workflow == WORKFLOWS[name]
+    assert definitions[name].workflow.version == 1
+    assert definitions[name].origin == str(BUNDLED / file)
 
 
 def test_the_digest_is_of_the_content_not_of_its_layout() -> None:
