@@ -244,12 +244,12 @@ def test_an_undo_carries_its_steps_output_only_when_the_step_answered() -> None:
     workflow = Workflow("w", "id", (_step("pay", compensation=undo, outputs=("paymentId",)), _step("open")))
 
     answered = Engine(workflow, POLICY)
-    decision = answered.start(UUID(int=1), {"id": "x"}, T0)
-    decision = answered.on_reply(decision.saga, ReplyArrived("doPay", True, {"paymentId": "p-1"}, None), T0)
-    assert decision is not None
-    decision = answered.on_reply(decision.saga, ReplyArrived("doOpen", False, {}, "no"), T0)
-    assert decision is not None
-    assert [(d.command, d.payload) for d in decision.dispatches] == [
+    started = answered.start(UUID(int=1), {"id": "x"}, T0)
+    paid = answered.on_reply(started.saga, ReplyArrived("doPay", True, {"paymentId": "p-1"}, None), T0)
+    assert paid is not None
+    refused = answered.on_reply(paid.saga, ReplyArrived("doOpen", False, {}, "no"), T0)
+    assert refused is not None
+    assert [(d.command, d.payload) for d in refused.dispatches] == [
         ("undoPay", {"id": "x", "paymentId": "p-1"})
     ]
 
