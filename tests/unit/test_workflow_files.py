@@ -72,6 +72,36 @@ def _action(index: int, part: str, **changes: Any) -> Edit:
     return lambda d: d["steps"][index][part].update(changes)
 
 
+def _kind(index: int, kind: str) -> Edit:
+    """Makes the step a pivot or retriable, which has no compensation."""
+
+    def edit(d: dict[str, Any]) -> None:
+        d["steps"][index].update(kind=kind)
+        d["steps"][index].pop("compensation")
+
+    return edit
+
+
+def _both(*edits: Edit) -> Edit:
+    return lambda d: [edit(d) for edit in edits]
+
+
+def _group(first: int, *changes: dict[str, Any]) -> Edit:
+    """Puts the step at `first` and the next into one parallel group, each updated with its changes."""
+
+    def edit(d: dict[str, Any]) -> None:
+        members = d["steps"][first : first + 2]
+        for member, change in zip(members, changes, strict=False):
+            member.update(change)
+        d["steps"][first : first + 2] = [{"parallel": members}]
+
+    return edit
+
+
+def _when(index: int, condition: Any) -> Edit:
+    return _step(index, when=condition)
+
+
 INVALID: dict[str, tuple[Edit, str]] = {
     "no-steps": (lambda d: d.update(steps=[]), "steps: List should have at least 1 item"),
     "missing-version": (lambda d: d.pop("version"), "version: Field required"),
@@ -98,6 +128,81 @@ INVALID: dict[str, tuple[Edit, str]] = {
         _step(3, max_attempts=0),
         "steps.3.max_attempts: Input should be greater than or equal",
     ),
+    "no-compensation": (
+        lambda d: d["steps"][1].pop("compensation"),
+        "step processPayment has no compensation: give it one, or declare it a pivot or retriable",
+    ),
+    "pivot-compensated": (_step(3, kind="pivot"), "step createShipment is pivot, which is never compensated"),
+    "undoable-after-pivot": (
+        _kind(2, "pivot"),
+        "step createShipment is compensable but follows the pivot, after which nothing is undone",
+    ),
+    "retriable-before-pivot": (
+        _kind(3, "retriable"),
+        "step createShipment is retriable, so it must follow a pivot",
+    ),
+    "two-pivots": (_both(_kind(2, "pivot"), _kind(3, "pivot")), "has more than one pivot"),
+    "pivot-in-group": (
+        _both(_kind(3, "pivot"), _group(2)),
+        "step createShipment is the pivot, which cannot be one of a parallel group",
+    ),
+    "conditional-pivot": (
+        _both(_kind(3, "pivot"), _when(3, {"ref": "input.amount", "gt": 5})),
+        "step createShipment is the pivot, which decides the saga and cannot be skipped",
+    ),
+    "unknown-kind": (_step(3, kind="optional"), "steps.3.kind: Input should be 'compensable', 'pivot'"),
+    "group-of-one": (
+        lambda d: d["steps"].__setitem__(1, {"parallel": [d["steps"][1]]}),
+        "steps.1.parallel: List should have at least 2 items",
+    ),
+    "group-member-invalid": (
+        _group(1, {}, {"deadline_seconds": -1}),
+        "steps.1.parallel.1.deadline_seconds: Input should be greater than 0",
+    ),
+    "undeclared-output": (
+        _step(3, carries=["orderId", "processPayment.receipt"]),
+        "step createShipment refers to processPayment.receipt, which processPayment does not declare",
+    ),
+    "output-of-no-step": (
+        _step(3, carries=["orderId", "chargeCard.receipt"]),
+        "refers to chargeCard.receipt, but no step starts with command chargeCard",
+    ),
+    "output-not-yet-known": (
+        _both(_step(1, outputs=["paymentId"]), _step(0, carries=["orderId", "processPayment.paymentId"])),
+        "step createOrder refers to processPayment.paymentId, which is not known before it runs",
+    ),
+    "output-of-a-sibling": (
+        _both(
+            _step(1, outputs=["paymentId"]),
+            _group(1, {}, {"carries": ["orderId", "processPayment.paymentId"]}),
+        ),
+        "step reserveStock refers to processPayment.paymentId, which is not known before it runs",
+    ),
+    "bad-reference": (
+        _step(3, carries=["orderId", "a.b.c"]),
+        "steps.3.carries.1: String should match pattern",
+    ),
+    "two-operators": (
+        _when(3, {"ref": "input.amount", "gt": 1, "lt": 5}),
+        "the comparison of input.amount needs exactly one of eq, ne, gt, ge, lt, le, in",
+    ),
+    "no-operator": (_when(3, {"ref": "input.amount"}), "needs exactly one of"),
+    "condition-undeclared-input": (
+        _when(3, {"all": [{"ref": "input.colour", "eq": "red"}]}),
+        "the condition of step createShipment reads undeclared input input.colour",
+    ),
+    "condition-wrong-type": (
+        _when(3, {"not": {"ref": "input.orderId", "gt": 5}}),
+        "compares input.orderId, of type identifier, with other than text",
+    ),
+    "condition-unknown-shape": (
+        _when(3, {"some": [{"ref": "input.amount", "gt": 5}]}),
+        "steps.3.when.ref: Field required",
+    ),
+    "condition-on-own-output": (
+        _both(_step(3, outputs=["shipmentId"]), _when(3, {"ref": "createShipment.shipmentId", "eq": "s"})),
+        "the condition of step createShipment refers to createShipment.shipmentId, which is not known",
+    ),
 }
 
 
@@ -115,6 +220,36 @@ def test_an_invalid_definition_is_refused_naming_its_file_and_the_problem(
 
     assert str(refused.value).startswith(f"{path}: ")
     assert problem in str(refused.value)
+
+
+def test_the_order_workflow_keeps_the_digest_it_was_first_stored_under() -> None:
+    """Fields the format gained later are left out of the hash while they hold their defaults, so a
+    database that stored version 1 still accepts the file as version 1."""
+    digest = WorkflowFile.model_validate(_order()).digest()
+
+    assert digest == "3458f7eea64f42623e9ce90820fdf036ae9148b2a1dc7036f6d5dff375760ddb"
+
+
+def test_groups_kinds_conditions_and_outputs_are_read_into_stages(tmp_path: Path) -> None:
+    document = _order()
+    document["steps"][1]["outputs"] = ["paymentId"]
+    document["steps"][1]["compensation"]["carries"] = ["processPayment.paymentId"]
+    _both(
+        _kind(3, "pivot"),
+        _step(3, carries=["orderId", "processPayment.paymentId"]),
+        _when(2, {"any": [{"ref": "input.quantity", "ge": 2}, {"ref": "input.productId", "in": ["a", "b"]}]}),
+        _group(1),
+    )(document)
+    _write(tmp_path, document)
+
+    workflow = load(tmp_path)["order"].workflow
+
+    assert workflow.stages == ((0,), (1, 2), (3,))
+    assert workflow.pivot == 3
+    assert workflow.steps[3].compensation is None
+    assert workflow.steps[1].compensation is not None
+    assert workflow.steps[1].compensation.carries == ("processPayment.paymentId",)
+    assert workflow.steps[2].when is not None
 
 
 def test_a_file_that_is_not_yaml_is_refused(tmp_path: Path) -> None:

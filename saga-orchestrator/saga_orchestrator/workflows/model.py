@@ -250,9 +250,10 @@ class WorkflowFile(Strict):
         values = compare.value if isinstance(compare.value, tuple) else (compare.value,)
         numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
         if (kind in NUMERIC) != numeric:
-            wanted = "a number" if kind in NUMERIC else "text"
+            wanted = "numbers" if kind in NUMERIC else "text"
             raise ValueError(
-                f"the condition of step {command} compares {compare.ref}, a {kind}, with other than {wanted}"
+                f"the condition of step {command} compares {compare.ref}, of type {kind},"
+                f" with other than {wanted}"
             )
 
     def canonical(self) -> dict[str, Any]:
