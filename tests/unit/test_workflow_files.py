@@ -53,6 +53,16 @@ def test_the_bundled_folder_holds_the_order_workflows_at_version_1(name: str, fi
     assert definitions[name].origin == str(BUNDLED / file)
 
 
+@pytest.mark.parametrize("name", ["order", "express_order"])
+def test_a_bundled_workflow_as_stored_reads_back_as_the_same_definition(name: str) -> None:
+    """The orchestrator stores each definition's canonical form and reads it back at every start."""
+    source = load(BUNDLED)[name].source
+
+    stored = WorkflowFile.model_validate(json.loads(json.dumps(source.canonical())))
+
+    assert (stored.workflow(), stored.digest()) == (source.workflow(), source.digest())
+
+
 def test_the_digest_is_of_the_content_not_of_its_layout() -> None:
     document = _order()
     reordered = dict(reversed(list(document.items())))
