@@ -46,11 +46,6 @@ class Books:
     tracks_stock: bool = False  # the command changes the `products` stock of its payload's product
     check: Check | None = None
 
-    @property
-    def compensated(self) -> bool:
-        """The service has a compensation, so its row may be undone or a marker."""
-        return self.undone is not None
-
     def statuses(self, completed: bool) -> frozenset[str | None]:
         """The statuses this service's row may have once a saga has ended; None: no row."""
         return frozenset({self.done}) if completed else frozenset({self.undone, self.marker, None})
