@@ -59,7 +59,7 @@ class SagaApi:
     async def finished_or_parked(self, order_id: str, timeout: float = 30) -> dict[str, Any]:
         return await eventually(
             lambda: self.status(order_id),
-            lambda s: s["status"] in {*TERMINAL, "COMPENSATION_FAILED"},
+            lambda s: s["phase"] in ("DONE", "PARKED"),
             timeout=timeout,
         )
 

@@ -17,10 +17,11 @@ from ops.audit import TERMINAL
 from ops.bench.options import AMOUNT, FAIL_EVERY, PRODUCT
 from ops.bench.transport import Client, ClientError, open_client
 from ops.traffic import FAIL_QUANTITY
+from saga_orchestrator.engine.definition import COMPENSATION_FAILED, COMPLETION_FAILED
 from shared import json
 
-# The states a saga stops in; COMPENSATION_FAILED waits for an operator, so the audit flags it.
-STOPPED = frozenset({*TERMINAL, "COMPENSATION_FAILED"})
+# The states a saga stops in; a parked one waits for an operator, so the audit flags it.
+STOPPED = frozenset({*TERMINAL, COMPENSATION_FAILED, COMPLETION_FAILED})
 SAGA_TIMEOUT_SECONDS = 60.0
 WAIT_SECONDS = 30  # how long one request may wait for its saga to settle
 POLL_SECONDS = 0.01  # between status requests that came back unsettled (an API without `wait`)

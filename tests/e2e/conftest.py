@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 
 from ops.broker_access import BrokerAccess
 from ops.system import System
@@ -12,6 +13,8 @@ from tests.harness import Books, SagaApi, running_system
 from tests.infrastructure import Infrastructure
 
 E2E_ENV = {"STEP_TIMEOUT_SECONDS": "3", "LOG_LEVEL": "INFO", "DB_POOL_SIZE": "4"}
+CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright's own download cannot be reached
+WAIT_MS = 30_000  # for the dashboard to show a saga moved: commands, replies, retries and restarts
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +65,12 @@ async def operated(
         infra, broker, f"{run_id}_ops_", log_dir, env=env, service_env=faults
     ) as running:
         yield Operated(running, operator_key, client_key)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """The dashboard tests' browser (see the `ui` marker)."""
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        await launched.close()

@@ -7,27 +7,16 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from ops.system import System
 from shared.topology import command_queue
 from tests.dead_letters import letter_of, reject_command
-from tests.e2e.conftest import Operated
+from tests.e2e.conftest import WAIT_MS, Operated
 from tests.harness import SagaApi, order
 from tests.polling import eventually, random_ref
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ui]
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright's own download cannot be reached
-WAIT_MS = 30_000  # for a saga to move: commands, replies, retries and restarts
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture

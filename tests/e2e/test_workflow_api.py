@@ -113,6 +113,10 @@ async def test_the_definition_is_a_graph_of_its_steps_and_the_list_counts_its_sa
         ("inventory", "reserveStock", "STOCK_RESERVED", "releaseStock"),
         ("shipping", "createShipment", "SHIPPED", "cancelShipment"),
     ]
+    # A straight line: one compensable step a stage, none in a group, none with a condition.
+    assert [(n["stage"], n["group"], n["kind"], n["when"], n["whenText"]) for n in graph["nodes"]] == [
+        (stage, None, "compensable", None, None) for stage in range(4)
+    ]
     forward = [(e["source"], e["target"]) for e in graph["edges"] if e["kind"] == "next"]
     assert forward == [
         ("createOrder", "processPayment"),

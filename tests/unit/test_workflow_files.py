@@ -262,6 +262,21 @@ def test_groups_kinds_conditions_and_outputs_are_read_into_stages(tmp_path: Path
     assert workflow.steps[2].when is not None
 
 
+def test_a_definition_reads_back_from_its_stored_form_with_the_same_digest() -> None:
+    document = _order()
+    _both(
+        _when(1, {"ref": "input.productId", "eq": None}),
+        _when(2, {"not": {"ref": "input.productId", "in": ["a"]}}),
+        _step(3, when={"any": [{"ref": "input.quantity", "gt": 2}, {"ref": "input.amount", "le": 5}]}),
+    )(document)
+    source = WorkflowFile.model_validate(document)
+
+    stored = WorkflowFile.model_validate(json.loads(json.dumps(source.canonical())))
+
+    assert stored == source
+    assert stored.digest() == source.digest()
+
+
 def test_a_file_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
     (tmp_path / "order.yaml").write_text("name: order\nsteps: [unclosed\n")
 

@@ -2,6 +2,7 @@
 find a caller's saga by its key, start one, wait for one to settle, cancel or resume one.
 A saga is named by its workflow and key; messages call it "<workflow> '<key>'"."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -13,9 +14,9 @@ from fastapi import HTTPException, Response, status
 
 from saga_orchestrator.api.deps import Resources
 from saga_orchestrator.api.keys import Caller
-from saga_orchestrator.engine.definition import CANCELLED, STARTED
+from saga_orchestrator.engine.definition import CANCELLED, COMPLETION_FAILED, STARTED, Workflow
 from saga_orchestrator.engine.machine import Engine
-from saga_orchestrator.engine.state import Decision, Phase, Saga
+from saga_orchestrator.engine.state import Decision, Kind, Phase, Saga
 from saga_orchestrator.persistence import queries
 from saga_orchestrator.runtime.runner import Decide
 
@@ -105,6 +106,24 @@ async def settled_row(
     return await find(resources.pool, workflow, key, caller)
 
 
+# Why a saga refused a request, after "saga of <workflow> '<key>'".
+Refusal = Callable[[Workflow, Saga], str]
+
+
+def _in_status(workflow: Workflow, saga: Saga) -> str:
+    return f"is {saga.status}"
+
+
+def _not_cancelled(workflow: Workflow, saga: Saga) -> str:
+    """Why a saga is not cancelled: it has ended or turns back already, or it sent its pivot, after
+    which it only goes forward (or waits, parked, to go on)."""
+    pivot = workflow.pivot
+    forward = saga.phase is Phase.FORWARD or saga.status == COMPLETION_FAILED
+    if forward and pivot is not None and saga.run(pivot, Kind.FORWARD) is not None:
+        return f"is past its pivot {workflow.steps[pivot].name} and can no longer be cancelled"
+    return _in_status(workflow, saga)
+
+
 def _cancel(engine: Engine, saga: Saga, now: datetime, actor: str) -> Decision | None:
     return engine.cancel(saga, now, actor)
 
@@ -118,13 +137,15 @@ async def cancel(
 ) -> asyncpg.Record:
     """Stops a running saga, which compensates every step it ran; its row afterwards."""
     decide = partial(_cancel, actor=caller.name)
-    return await _act(workflow, key, response, resources, caller, decide=decide, already=CANCELLED)
+    return await _act(
+        workflow, key, response, resources, caller, decide=decide, already=CANCELLED, refusal=_not_cancelled
+    )
 
 
 async def resume(
     workflow: str, key: str, response: Response, resources: Resources, operator: Caller
 ) -> asyncpg.Record:
-    """Resumes the compensation of a parked saga; its row afterwards."""
+    """Resumes a parked saga: the commands that ran out of attempts go out again; its row afterwards."""
     decide = partial(_resume, actor=operator.name)
     return await _act(workflow, key, response, resources, operator, decide=decide, already=None)
 
@@ -138,14 +159,18 @@ async def _act(
     *,
     decide: Decide,
     already: str | None,
+    refusal: Refusal = _in_status,
 ) -> asyncpg.Record:
-    """Applies a caller's request; answers 202 if it changed the saga, 200 if already done."""
+    """Applies a caller's request; answers 202 if it changed the saga, 200 if already done, and 409
+    with the `refusal` if it may not be done."""
     row = await find(resources.pool, workflow, key, caller)
     applied = await resources.runner.apply(row["saga_id"], decide)
     saga = applied.saga
     if not applied.changed:
         winding_down = saga.phase is Phase.COMPENSATING and saga.outcome == already
         if saga.status != already and not winding_down:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"saga of {label(workflow, key)} is {saga.status}")
+            definition = await resources.definitions.find((saga.workflow, saga.workflow_version))
+            why = refusal(definition.workflow, saga)
+            raise HTTPException(status.HTTP_409_CONFLICT, f"saga of {label(workflow, key)} {why}")
         response.status_code = status.HTTP_200_OK if saga.status == already else 202
     return await find(resources.pool, workflow, key, caller)

@@ -109,7 +109,8 @@ async def cancel_saga(
 async def retry_saga(
     order_id: OrderId, response: Response, resources: ResourcesDep, operator: OperatorDep
 ) -> SagaStatus:
-    """Resumes the compensation of a saga parked in COMPENSATION_FAILED; for operators."""
+    """Resumes a saga parked in COMPENSATION_FAILED or COMPLETION_FAILED: sends again the commands that
+    ran out of attempts; for operators."""
     row = await operations.resume(ORDER, order_id, response, resources, operator)
     return await _status(resources, row)
 

@@ -133,7 +133,8 @@ def saga_routes(definition: Definition) -> APIRouter:
     async def retry_saga(
         key: SagaKey, response: Response, resources: ResourcesDep, operator: OperatorDep
     ) -> WorkflowSagaStatus:
-        """Resumes the compensation of a saga parked in COMPENSATION_FAILED; for operators."""
+        """Resumes a saga parked in COMPENSATION_FAILED or COMPLETION_FAILED: sends again the commands
+        that ran out of attempts; for operators."""
         return await _status(resources, await operations.resume(name, key, response, resources, operator))
 
     return router

@@ -4,6 +4,7 @@ from itertools import pairwise
 
 import asyncpg
 
+from saga_orchestrator.api import condition_view
 from saga_orchestrator.api.queries_view import state
 from saga_orchestrator.api.workflow_schemas import (
     Edge,
@@ -14,30 +15,17 @@ from saga_orchestrator.api.workflow_schemas import (
     WorkflowSummary,
     WorkflowVersion,
 )
-from saga_orchestrator.engine.definition import Workflow
+from saga_orchestrator.engine.definition import Step, StepKind, Workflow
 from saga_orchestrator.workflows.loader import Definition
 
 
 def graph(definition: Definition) -> WorkflowGraph:
-    source = definition.source
+    source, workflow = definition.source, definition.workflow
     nodes = [
-        StepNode(
-            id=step.action.command,
-            service=step.service,
-            command=step.action.command,
-            reaches=step.action.reaches,
-            compensation=step.compensation.command if step.compensation else None,
-            compensation_reaches=step.compensation.reaches if step.compensation else None,
-            carries=step.carries,
-            deadline_seconds=step.deadline_seconds,
-            max_attempts=step.max_attempts,
-            compensation_max_attempts=step.compensation_max_attempts,
-        )
-        for step in source.flat_steps
+        _node(workflow.steps[place], stage)
+        for stage, places in enumerate(workflow.stages)
+        for place in places
     ]
-    pairs = list(pairwise(nodes))
-    edges = [Edge(source=a.id, target=b.id, kind="next") for a, b in pairs]
-    edges += [Edge(source=b.id, target=a.id, kind="compensate") for a, b in pairs]
     return WorkflowGraph(
         name=source.name,
         version=source.version,
@@ -46,8 +34,43 @@ def graph(definition: Definition) -> WorkflowGraph:
         key=source.key,
         input=dict(source.input),
         nodes=nodes,
-        edges=edges,
+        edges=_edges(workflow),
     )
+
+
+def _node(step: Step, stage: int) -> StepNode:
+    compensation, overrides = step.compensation, step.overrides
+    return StepNode(
+        id=step.name,
+        service=step.service,
+        command=step.action.command,
+        reaches=step.action.reaches,
+        compensation=compensation.command if compensation else None,
+        compensation_reaches=compensation.reaches if compensation else None,
+        carries=list(step.carries),
+        deadline_seconds=overrides.step_timeout,
+        max_attempts=overrides.max_attempts,
+        compensation_max_attempts=overrides.compensation_max_attempts,
+        kind=step.kind,
+        stage=stage,
+        group=step.group,
+        when=None if step.when is None else condition_view.as_data(step.when),
+        when_text=None if step.when is None else condition_view.as_text(step.when),
+        outputs=list(step.outputs),
+    )
+
+
+def _edges(workflow: Workflow) -> list[Edge]:
+    """`next` from each step of a stage to each step of the next; `compensate` the other way, between
+    compensable steps only: the pivot and what follows it are never undone."""
+    names = [step.name for step in workflow.steps]
+    compensable = {place for place, step in enumerate(workflow.steps) if step.kind is StepKind.COMPENSABLE}
+    forward = [(a, b) for earlier, later in pairwise(workflow.stages) for a in earlier for b in later]
+    edges = [Edge(source=names[a], target=names[b], kind="next") for a, b in forward]
+    edges += [
+        Edge(source=names[b], target=names[a], kind="compensate") for a, b in forward if {a, b} <= compensable
+    ]
+    return edges
 
 
 def catalogue(rows: list[asyncpg.Record], current: dict[str, Definition]) -> WorkflowList:

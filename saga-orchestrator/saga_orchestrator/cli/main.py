@@ -46,7 +46,9 @@ def start(
 
 @app.command("list")
 def list_sagas(
-    status: Annotated[str | None, typer.Option(help="only sagas in this state, e.g. COMPLETED")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="only sagas in this state, e.g. COMPLETED or COMPLETION_FAILED")
+    ] = None,
     stuck: Annotated[
         str | None, typer.Option(help="only running sagas not moved on for this long: 30s, 5m, 2h")
     ] = None,
@@ -113,7 +115,7 @@ def cancel(key: Annotated[str, typer.Argument(help="the order's id")]) -> None:
 
 @app.command()
 def retry(key: Annotated[str, typer.Argument(help="the order's id")]) -> None:
-    """Resume the compensation of a saga parked in COMPENSATION_FAILED (operators only)."""
+    """Resume a saga parked in COMPENSATION_FAILED or COMPLETION_FAILED (operators only)."""
     _say_status(_api().call("POST", f"/saga/{key}/retry"))
 
 

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 import asyncpg
 
 # Through the indexes a scrape can afford at a million sagas: the running sagas' partial index, and
-# a parked saga has its own status.
+# the phase index for the parked ones (in COMPENSATION_FAILED or COMPLETION_FAILED).
 IN_FLIGHT = """
 SELECT workflow, phase, count(*) AS sagas FROM sagas WHERE phase IN ('FORWARD', 'COMPENSATING')
 GROUP BY 1, 2
 UNION ALL
-SELECT workflow, phase, count(*) FROM sagas WHERE status = 'COMPENSATION_FAILED' GROUP BY 1, 2
+SELECT workflow, phase, count(*) FROM sagas WHERE phase = 'PARKED' GROUP BY 1, 2
 """
 
 OUTBOX = """

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from saga_orchestrator.engine.definition import COMPENSATION_FAILED, TERMINAL
+from saga_orchestrator.engine.definition import COMPENSATION_FAILED, COMPLETION_FAILED, TERMINAL
 from saga_orchestrator.persistence.saga_list import Recent
 
-OUTCOMES = (*sorted(TERMINAL), COMPENSATION_FAILED)
+OUTCOMES = (*sorted(TERMINAL), COMPENSATION_FAILED, COMPLETION_FAILED)
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ async def show_saga(
         running=row["phase"] in (Phase.FORWARD, Phase.COMPENSATING),
         may_cancel=stored is not None and may_cancel(definition.workflow, stored.saga),
         may_retry=Engine.may_resume(Phase(row["phase"])),
-        steps=progress.steps(definition.workflow, events, finished=row["phase"] == Phase.DONE),
+        stages=progress.stages(definition.workflow, events, finished=row["phase"] == Phase.DONE),
         timeline=progress.timeline(events),
     )
 

@@ -9,19 +9,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from saga_orchestrator.engine.definition import COMPENSATION_FAILED, Workflow
+from saga_orchestrator.api.condition_view import as_text
+from saga_orchestrator.engine.definition import COMPENSATION_FAILED, COMPLETION_FAILED, StepKind, Workflow
 from saga_orchestrator.engine.state import RecordType
 
 Event = Mapping[str, Any]  # a saga_events row
+PARKED = frozenset((COMPENSATION_FAILED, COMPLETION_FAILED))  # the states of a saga parked at a step
 
 
 class Mark(StrEnum):
     PENDING = "pending"  # not reached yet
-    RUNNING = "running"  # its command, or its compensation, is out
+    RUNNING = "running"  # its command, or its compensation, is out or to be sent again
     DONE = "done"
-    FAILED = "failed"  # its command failed, or its compensation ran out of attempts
+    FAILED = "failed"  # its command failed, or it or its compensation ran out of attempts
     COMPENSATED = "compensated"
-    SKIPPED = "skipped"  # never reached by a saga that has ended
+    SKIPPED = "skipped"  # its condition did not hold, or the saga ended before it
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,27 @@ class StepView:
     name: str
     service: str
     compensation: str | None  # a pivot and a retriable step have none
+    kind: StepKind
+    when: str | None  # its condition, as text
     mark: Mark
     compensating: bool  # the mark is of its compensation
+
+
+@dataclass(frozen=True)
+class StageView:
+    """One step, or a parallel group's steps, sent together."""
+
+    steps: list[StepView]
+
+    @property
+    def parallel(self) -> bool:
+        return len(self.steps) > 1
+
+
+def stages(workflow: Workflow, events: Sequence[Event], finished: bool) -> list[StageView]:
+    """The definition's stages, each step marked."""
+    marked = steps(workflow, events, finished)
+    return [StageView([marked[place] for place in places]) for places in workflow.stages]
 
 
 def steps(workflow: Workflow, events: Sequence[Event], finished: bool) -> list[StepView]:
@@ -50,6 +71,8 @@ def steps(workflow: Workflow, events: Sequence[Event], finished: bool) -> list[S
             s.name,
             s.service,
             s.compensation.command if s.compensation else None,
+            s.kind,
+            None if s.when is None else as_text(s.when),
             *marks.get(s.name, (untouched, False)),
         )
         for s in workflow.steps
@@ -58,13 +81,15 @@ def steps(workflow: Workflow, events: Sequence[Event], finished: bool) -> list[S
 
 def _mark(event: Event, compensating: bool) -> Mark | None:
     kind = event["type"]
-    if kind == RecordType.COMMAND:
+    if kind in (RecordType.COMMAND, RecordType.RETRY_SCHEDULED):
         return Mark.RUNNING
     if kind == RecordType.REPLY and event["success"]:
         return Mark.COMPENSATED if compensating else Mark.DONE
     if kind == RecordType.REPLY and not compensating:
         return Mark.FAILED
-    if kind == RecordType.STATE and event["state"] == COMPENSATION_FAILED:
+    if kind == RecordType.SKIPPED:
+        return Mark.SKIPPED
+    if kind == RecordType.STATE and event["state"] in PARKED:
         return Mark.FAILED
     return None
 

@@ -64,6 +64,14 @@ class Comparison(Strict):
             raise ValueError(f"the comparison of {self.ref} needs exactly one of eq, ne, gt, ge, lt, le, in")
         return self
 
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The reference and its one operator: the others are unset, and `eq: null` would be one."""
+        dumped: dict[str, Any] = handler(self)
+        fields = type(self).model_fields
+        unset = {fields[name].alias or name for name in fields.keys() - self.model_fields_set}
+        return {key: value for key, value in dumped.items() if key not in unset}
+
     def condition(self) -> Condition:
         (name,) = self.model_fields_set - {"ref"}
         operator = name.rstrip("_")
