@@ -84,13 +84,6 @@ def test_a_services_package_handles_exactly_the_commands_the_workflows_send_it(s
     assert registry.settings_type(service).__module__ == f"{registry.package(service)}.settings"
 
 
-@pytest.mark.parametrize("service", registry.services())
-def test_a_services_books_say_what_its_row_may_hold_at_each_end(service: str) -> None:
-    books = registry.books(service)
-    assert books.statuses(completed=True) == {books.done}
-    assert books.statuses(completed=False) == {books.undone, books.marker, None}
-
-
 def test_a_service_added_to_a_workflow_is_launched_as_its_folders_package(
     fake_service: str, tmp_path: Path
 ) -> None:
