@@ -17,6 +17,7 @@ PRODUCT = "traffic-item"
 INITIAL_STOCK = 1_000_000
 SEED = f"{PRODUCT}={INITIAL_STOCK}"
 FAIL_QUANTITY = 11  # above the shipping service's limit of 10: the saga fails at shipping
+FAILS_AT = "shipping"  # the service that refuses FAIL_QUANTITY
 EXPRESS = "express_order"
 EXPRESS_EVERY = 3  # in a mixed run: every third saga an express order
 # An express order's amount, in turn: below the fraud check's 1000, so skipped; checked and cleared;
