@@ -13,8 +13,10 @@ from uuid import UUID
 import asyncpg
 
 from ops import registry
+from ops.saga_checks import check_saga
 from ops.system import SystemConfig
-from saga_orchestrator import workflows
+from saga_orchestrator.engine.definition import COMPLETED, Workflow
+from saga_orchestrator.workflows.model import WorkflowFile
 from shared import json
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -46,32 +48,76 @@ class Audit:
 async def audit(config: SystemConfig, started: Iterable[str], initial_stock: dict[str, int]) -> Audit:
     """`started` are the keys whose start was accepted; `initial_stock` what the run seeded, by item."""
     sagas = await fetch(
-        config, "saga-orchestrator", "SELECT saga_id, workflow, saga_key, status, input FROM sagas"
+        config,
+        registry.ORCHESTRATOR,
+        "SELECT saga_id, workflow, workflow_version, saga_key, status, input FROM sagas",
     )
     events = await fetch(
         config,
-        "saga-orchestrator",
-        "SELECT saga_id, seq, type, state, command FROM saga_events ORDER BY saga_id, seq",
+        registry.ORCHESTRATOR,
+        "SELECT saga_id, seq, type, state, command, success FROM saga_events ORDER BY saga_id, seq",
     )
-    rows = await _service_rows(config)
+    ran = await _workflows(config)  # read after the sagas: a saga's version is stored before it starts
+    services = tuple(dict.fromkeys(service for workflow in ran.values() for service in workflow.services))
+    rows = await _service_rows(config, services)
     result = Audit(sagas=len(sagas))
     result.lost = sorted(set(started) - {s["saga_key"] for s in sagas})
     histories = _histories(events)
     for saga in sagas:
-        _check_saga(result, saga, rows, histories.get(saga["saga_id"], []))
-    for service in registry.services():
-        completed = [s["input"] for s in sagas if s["status"] == "COMPLETED" and service in _services(s)]
+        _tally(result, saga, ran, rows, histories.get(saga["saga_id"], []))
+    for service in services:
+        completed = [s["input"] for s in sagas if s["status"] == COMPLETED and service in _named(s, ran)]
         await _check_service(config, service, result, completed, initial_stock)
     return result
 
 
-async def _service_rows(config: SystemConfig) -> dict[str, dict[UUID, str]]:
+def _named(saga: asyncpg.Record, ran: dict[tuple[str, int], Workflow]) -> tuple[str, ...]:
+    """The services the saga's workflow names: only their books know of it."""
+    workflow = ran.get((saga["workflow"], saga["workflow_version"]))
+    return () if workflow is None else workflow.services
+
+
+def _tally(
+    result: Audit,
+    saga: asyncpg.Record,
+    ran: dict[tuple[str, int], Workflow],
+    rows: dict[str, dict[UUID, str]],
+    history: list[asyncpg.Record],
+) -> None:
+    status, key = saga["status"], saga["saga_key"]
+    result.statuses[status] += 1
+    if status not in TERMINAL:
+        result.stuck.append(f"{key} is {status}")
+        return
+    result.terminal += 1
+    workflow = ran.get((saga["workflow"], saga["workflow_version"]))
+    if workflow is None:
+        result.broken_histories.append(f"{key}: its workflow's definition is not stored")
+        return
+    found = check_saga(saga, workflow, rows, history)
+    result.imbalances += found.imbalances
+    result.broken_histories += found.broken_histories
+
+
+async def _workflows(config: SystemConfig) -> dict[tuple[str, int], Workflow]:
+    """Every workflow version the orchestrator stored, so every one its sagas ran on: what they are
+    held to comes from their own definitions, whichever files this process would load."""
+    rows = await fetch(
+        config, registry.ORCHESTRATOR, "SELECT workflow, version, definition FROM workflow_definitions"
+    )
+    return {
+        (row["workflow"], row["version"]): WorkflowFile.model_validate(row["definition"]).workflow()
+        for row in rows
+    }
+
+
+async def _service_rows(config: SystemConfig, services: Iterable[str]) -> dict[str, dict[UUID, str]]:
     """Each service's record of each saga: its row's status, by saga id."""
     return {
         service: await _by_saga(
             config, registry.folder(service), f"SELECT saga_id, status FROM {registry.books(service).table}"
         )
-        for service in registry.services()
+        for service in services
     }
 
 
@@ -90,50 +136,6 @@ async def _check_service(
     result.stock_taken.update(found.taken)
     result.double_effects += found.double_effects
     result.imbalances += found.imbalances
-
-
-def _check_saga(
-    result: Audit, saga: asyncpg.Record, rows: dict[str, dict[UUID, str]], history: list[asyncpg.Record]
-) -> None:
-    status, key = saga["status"], saga["saga_key"]
-    result.statuses[status] += 1
-    if status not in TERMINAL:
-        result.stuck.append(f"{key} is {status}")
-        return
-    result.terminal += 1
-    # A step whose condition did not hold was never sent: its service has no row, however it ended.
-    skipped = {event["command"] for event in history if event["type"] == "SKIPPED"}
-    completed = status == "COMPLETED"
-    for step in workflows.WORKFLOWS[saga["workflow"]].steps:
-        found = rows[step.service].get(saga["saga_id"])
-        books = registry.books(step.service)
-        expected = {None} if step.name in skipped else books.statuses(completed=completed)
-        if found not in expected:
-            result.imbalances.append(f"{key} is {status} but its {step.service} row is {found}")
-    _check_history(result, key, status, history)
-
-
-def _services(saga: asyncpg.Record) -> tuple[str, ...]:
-    """The services the saga's workflow names: only their books know of it."""
-    return workflows.WORKFLOWS[saga["workflow"]].services
-
-
-def _check_history(result: Audit, key: str, status: str, history: list[asyncpg.Record]) -> None:
-    seqs = [e["seq"] for e in history]
-    states = [e["state"] for e in history if e["type"] == "STATE"]
-    sent: set[str] = set()
-    for event in history:
-        if event["type"] == "COMMAND":
-            sent.add(event["command"])
-        elif event["type"] == "REPLY" and event["command"] not in sent:
-            result.broken_histories.append(f"{key}: reply to {event['command']} before it was sent")
-    if seqs != list(range(1, len(seqs) + 1)):
-        result.broken_histories.append(f"{key}: sequence numbers {seqs}")
-    if not states or states[0] != "STARTED" or states[-1] != status:
-        result.broken_histories.append(f"{key}: states {states} do not run from STARTED to {status}")
-    compensated = sent & registry.compensations()
-    if status == "COMPLETED" and compensated:
-        result.imbalances.append(f"{key} is COMPLETED but compensated {sorted(compensated)}")
 
 
 def _histories(events: list[asyncpg.Record]) -> dict[UUID, list[asyncpg.Record]]:

@@ -1,5 +1,6 @@
-"""`make chaos`: a few hundred sagas while our processes are killed at random moments, plus one
-RabbitMQ and one Postgres restart; then every invariant is checked and one table printed.
+"""`make chaos`: a few hundred sagas, order and express orders mixed, while our processes are killed
+at random moments, plus one RabbitMQ and one Postgres restart; then every invariant is checked and
+one table printed.
 
 Exits non-zero on any violation: a saga lost or stuck, an effect twice, books that do not balance.
 """
@@ -94,8 +95,9 @@ async def longest_recovery(config: SystemConfig, faults: list[Fault]) -> float:
 def report(traffic: Traffic, books: Audit, monkey: Monkey, recovery: float) -> str:
     kinds = Counter(service_of(fault.what) for fault in monkey.faults)
     statuses = ", ".join(f"{status} {n}" for status, n in sorted(books.statuses.items()))
+    workflows = ", ".join(f"{name} {n}" for name, n in sorted(traffic.workflows.items()))
     rows = [
-        ("sagas started", f"{len(traffic.accepted)}"),
+        ("sagas started", f"{len(traffic.accepted)}  ({workflows})"),
         ("terminal", f"{books.terminal}  ({statuses})"),
         ("lost", f"{len(books.lost)}"),
         ("stuck", f"{len(books.stuck)}"),
@@ -128,6 +130,7 @@ async def chaos(sagas: int, rate: float, seed: int) -> int:
             count=sagas,
             concurrency=8,
             rate=rate,
+            express_every=traffic.EXPRESS_EVERY,
         )
         monkey = Monkey(system, random.Random(seed))
         restarts = {sagas // 3: "rabbitmq", 2 * sagas // 3: "postgres"} if can_restart else {}

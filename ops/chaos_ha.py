@@ -20,7 +20,7 @@ from ops import cluster_broker, cluster_database
 from ops.chaos import ENV, Fault, Monkey, longest_recovery, report
 from ops.cluster import Cluster, down, set_up_system, up
 from ops.system import ORCHESTRATOR, System, SystemConfig
-from ops.traffic import Traffic, settled
+from ops.traffic import EXPRESS_EVERY, Traffic, settled
 
 FOLDER = Path(".run/chaos-ha")
 REPLICAS = 3
@@ -85,7 +85,7 @@ async def chaos_ha(sagas: int, rate: float, seed: int, cluster: Cluster, log_dir
         try:
             system.start_all()
             replicas = [system.url(s) for s in config.services if s.startswith(ORCHESTRATOR)]
-            load = Traffic(replicas, count=sagas, concurrency=8, rate=rate)
+            load = Traffic(replicas, count=sagas, concurrency=8, rate=rate, express_every=EXPRESS_EVERY)
             monkey = ClusterMonkey(system, random.Random(seed), cluster=cluster)
             crashes = {sagas // 5: "rabbitmq", 2 * sagas // 5: "postgres", 3 * sagas // 5: "rabbitmq"}
             await asyncio.gather(load.run(), monkey.run(load, crashes))

@@ -45,16 +45,6 @@ def packages() -> tuple[str, ...]:
     return (ORCHESTRATOR_PACKAGE, *map(package, services()))
 
 
-def compensations() -> frozenset[str]:
-    """Every workflow's compensating commands."""
-    return frozenset(
-        step.compensation.command
-        for workflow in workflows.WORKFLOWS.values()
-        for step in workflow.steps
-        if step.compensation is not None
-    )
-
-
 def handlers(service: str) -> dict[str, Handler[Any]]:
     return cast(dict[str, Handler[Any]], _module(service, "handlers").HANDLERS)
 

@@ -45,7 +45,3 @@ class Books:
     sample: Sample
     tracks_stock: bool = False  # the command changes the `products` stock of its payload's product
     check: Check | None = None
-
-    def statuses(self, completed: bool) -> frozenset[str | None]:
-        """The statuses this service's row may have once a saga has ended; None: no row."""
-        return frozenset({self.done}) if completed else frozenset({self.undone, self.marker, None})

@@ -1,4 +1,5 @@
-"""`python -m ops.bench`: the order saga's throughput and latency on this machine, against its ceiling."""
+"""`python -m ops.bench`: a workflow's throughput and latency on this machine (the order saga's unless
+told), against its ceiling."""
 
 import argparse
 import sys
@@ -7,6 +8,7 @@ from dataclasses import replace
 import uvloop
 
 from ops import cluster
+from ops.bench import workflow_files
 from ops.bench.load import Unreachable
 from ops.bench.options import PRODUCT, SEED_STOCK, Options
 from ops.bench.session import Imbalanced, bench
@@ -25,6 +27,9 @@ def _counts(text: str) -> tuple[int, ...]:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__)
+    drivable = workflow_files.drivable()
+    driven = "the workflow its sagas run: a bundled one, or one of ops/bench/workflows/"
+    p.add_argument("--workflow", choices=drivable, default=workflow_files.DEFAULT, help=driven)
     p.add_argument("--sagas", type=int, default=2000, help="sagas in the main workload")
     p.add_argument("--concurrency", type=int, default=64, help="sagas in flight in the main workload")
     replicas = "replicas; '1 2' runs everything once with each, for comparison"
@@ -49,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 def parse(argv: list[str]) -> Options:
     args = _parser().parse_args(argv)
     options = Options(
+        workflow=args.workflow,
         sagas=args.sagas,
         concurrency=args.concurrency,
         orchestrators=tuple(args.orchestrators),

@@ -15,11 +15,9 @@ import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel
 
-from saga_orchestrator import workflows
 from shared.database import with_database
 from shared.topology import QUORUM
 
-WORKFLOW = "order"  # the one the bench drives
 CONNECTIONS_LEFT_FREE = 10  # for whoever else uses the server meanwhile
 CHANNELS = 4
 BODY = b'{"sagaId": "%s", "payload": {"orderId": "bench", "quantity": 1}, "pad": "' + b"x" * 300 + b'"}'
@@ -32,26 +30,6 @@ class Ceiling:
     mq_published_per_s: float
     mq_consumed_per_s: float
     mq_publishers: int
-
-
-@dataclass(frozen=True)
-class SagaCost:
-    commits: float
-    messages: float
-
-    @classmethod
-    def of_mix(cls, failure_share: float) -> "SagaCost":
-        """A saga that completes sends each step's command; one that fails at its last step also
-        compensates every step before it. Each command has its reply; the orchestrator commits the
-        start and each reply, each service each command."""
-        steps = len(workflows.WORKFLOWS[WORKFLOW].steps)
-        commands = (1 - failure_share) * steps + failure_share * (steps + steps - 1)
-        return cls(commits=1 + 2 * commands, messages=2 * commands)
-
-    def bound(self, ceiling: Ceiling) -> float:
-        """Sagas per second the machine allows if every commit and every message served one saga
-        alone: the scarcer of commits and published messages. Batches go past it."""
-        return min(ceiling.pg_commits_per_s / self.commits, ceiling.mq_published_per_s / self.messages)
 
 
 async def measure(postgres_url: str, amqp_url: str, namespace: str, clients: int, seconds: float) -> Ceiling:

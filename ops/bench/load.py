@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ops.audit import TERMINAL
-from ops.bench.options import AMOUNT, FAIL_EVERY, PRODUCT
+from ops.bench.options import FAIL_EVERY, order_input
 from ops.bench.transport import Client, ClientError, open_client
+from ops.bench.workflow_files import DEFAULT
 from ops.traffic import FAIL_QUANTITY
 from saga_orchestrator.engine.definition import COMPENSATION_FAILED, COMPLETION_FAILED
 from shared import json
@@ -58,10 +59,21 @@ class LoadResult:
     seconds: float = 0.0
 
 
+def routes(workflow: str) -> tuple[str, str]:
+    """Where a saga of the workflow starts, and where its status is read (`{key}` in it); the order
+    workflow keeps the seed's routes, which every earlier run measured."""
+    if workflow == DEFAULT:
+        return "/saga/start", "/saga/{key}/status"
+    return f"/workflows/{workflow}/start", f"/workflows/{workflow}/sagas/{{key}}/status"
+
+
 class Load:
-    def __init__(self, urls: list[str], concurrency: int, client: str, api_key: str | None) -> None:
+    def __init__(
+        self, urls: list[str], concurrency: int, client: str, api_key: str | None, workflow: str = DEFAULT
+    ) -> None:
         self._clients = [open_client(client, url, concurrency, api_key) for url in urls]
         self._concurrency = concurrency
+        self._routes = routes(workflow)
         self._answered = time.perf_counter()
         self.result = LoadResult()
 
@@ -89,14 +101,15 @@ class Load:
             self.result.outcomes[order.order_id] = await self._drive(client, order)
 
     async def _drive(self, client: Client, order: Order) -> str:
-        body = {"orderId": order.order_id, "productId": PRODUCT, "quantity": order.quantity, "amount": AMOUNT}
+        body = order_input(order.order_id, order.quantity)
         deadline = time.perf_counter() + SAGA_TIMEOUT_SECONDS
-        start = f"/saga/start?wait={WAIT_SECONDS}"  # answers with the outcome
+        start_route, status_route = self._routes
+        start = f"{start_route}?wait={WAIT_SECONDS}"  # answers with the outcome
         while (status := await self._request(client, "POST", start, body)) is None:
             if time.perf_counter() > deadline:
                 return "NOT_STARTED"
             await asyncio.sleep(RETRY_SECONDS)  # starting is idempotent per order id
-        path = f"/saga/{order.order_id}/status?wait={WAIT_SECONDS}"
+        path = f"{status_route.format(key=order.order_id)}?wait={WAIT_SECONDS}"
         while status["status"] not in STOPPED:
             if time.perf_counter() > deadline:
                 return f"TIMED_OUT({status['status']})"

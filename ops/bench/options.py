@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from ops.bench import workflow_files
 from ops.broker_access import BrokerAccess
 
 PRODUCT = "bench-item"
@@ -11,8 +13,14 @@ AMOUNT = 10.0
 FAIL_EVERY = 10  # every tenth saga fails, the rest (quantity 1) complete
 
 
+def order_input(order_id: str, quantity: int) -> dict[str, Any]:
+    """What a bench saga starts from, whichever workflow it runs."""
+    return {"orderId": order_id, "productId": PRODUCT, "quantity": quantity, "amount": AMOUNT}
+
+
 @dataclass(frozen=True)
 class Options:
+    workflow: str = workflow_files.DEFAULT  # one of `workflow_files.drivable()`
     sagas: int = 2000
     concurrency: int = 64
     orchestrators: tuple[int, ...] = (1,)

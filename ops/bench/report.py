@@ -1,6 +1,6 @@
 """The printed results: one table per measured workload, and one line per point of the sweep."""
 
-from ops.bench.ceiling import Ceiling, SagaCost
+from ops.bench.ceiling import Ceiling
 from ops.bench.machine import Machine
 from ops.bench.resources import LOAD_GENERATOR
 from ops.bench.workload import Point, counts
@@ -16,7 +16,7 @@ def replicas(n: int) -> str:
 def _ceiling_lines(point: Point, ceiling: Ceiling | None) -> list[str]:
     if ceiling is None:
         return []
-    cost = SagaCost.of_mix(point.failure_share)
+    cost = point.cost
     bound = cost.bound(ceiling)
     share = point.timings.per_second / bound if bound else 0.0
     return [
@@ -31,7 +31,7 @@ def _ceiling_lines(point: Point, ceiling: Ceiling | None) -> list[str]:
 
 
 def _writes_line(point: Point) -> str:
-    alone = SagaCost.of_mix(point.failure_share).commits
+    alone = point.cost.commits
     return (
         f"{'postgres write transactions':<30}{point.write_transactions_per_saga:>8.2f} per saga"
         f" (commits shared by batches; {alone:.1f} if each served one saga)"
@@ -69,8 +69,8 @@ def table(point: Point, ceiling: Ceiling | None, machine: Machine) -> str:
     lines = [
         RULE,
         f"Saga benchmark, {machine.describe()}",
-        f"{point.sagas} sagas ({point.sagas - failing} complete, {failing} fail at shipping with quantity"
-        f" {FAIL_QUANTITY}), {point.concurrency} in flight, {replicas(point.orchestrators)}",
+        f"{point.sagas} {point.workflow} sagas ({point.sagas - failing} complete, {failing} fail at shipping"
+        f" with quantity {FAIL_QUANTITY}), {point.concurrency} in flight, {replicas(point.orchestrators)}",
         RULE,
         f"{'throughput':<30}{t.per_second:>8.1f} sagas/s ({t.sagas} sagas in {t.seconds:.2f} s,"
         " first start to last end, orchestrator timestamps)",

@@ -4,16 +4,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ops.bench.ceiling import Ceiling, SagaCost
+from ops.bench.ceiling import Ceiling
 from ops.bench.machine import Machine
 from ops.bench.workload import Point
 from shared import json
 
 
 def point_record(role: str, point: Point, ceiling: Ceiling | None) -> dict[str, Any]:
-    bound = SagaCost.of_mix(point.failure_share).bound(ceiling) if ceiling else None
+    bound = point.cost.bound(ceiling) if ceiling else None
     return {
         "role": role,
+        "workflow": point.workflow,
         "orchestrators": point.orchestrators,
         "concurrency": point.concurrency,
         "sagas": point.sagas,
@@ -43,7 +44,7 @@ def point_record(role: str, point: Point, ceiling: Ceiling | None) -> dict[str, 
 def write(
     path: Path, machine: Machine, ceiling: Ceiling | None, runs: list[tuple[str, Point]]
 ) -> dict[str, Any]:
-    cost = SagaCost.of_mix(runs[0][1].failure_share) if runs else None
+    cost = runs[0][1].cost if runs else None
     document = {
         "machine": asdict(machine),
         "ceiling": asdict(ceiling) if ceiling else None,

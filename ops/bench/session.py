@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 
 from ops.audit import Audit
 from ops.bench import ceiling as ceilings
-from ops.bench import chart, report, results, workload
-from ops.bench.ceiling import Ceiling, SagaCost
+from ops.bench import chart, report, results, workflow_files, workload
+from ops.bench.ceiling import Ceiling
 from ops.bench.machine import this_machine
-from ops.bench.options import FAIL_EVERY, PRODUCT, SEED_STOCK, Options
+from ops.bench.options import PRODUCT, SEED_STOCK, Options
 from ops.bench.stack import Target, fresh_system, running_system
 from ops.bench.workload import Point
 
@@ -39,6 +39,7 @@ async def _system(options: Options, replicas: int) -> AsyncIterator[Target]:
 class Session:
     def __init__(self, options: Options) -> None:
         self.options = options
+        self.workflow = workflow_files.definitions()[options.workflow].workflow
         self.machine = this_machine()
         self.ceiling: Ceiling | None = None
         self.runs: Runs = []
@@ -54,7 +55,9 @@ class Session:
             raise Imbalanced(f"before the first saga ({seed}): {found}")
 
     async def point(self, target: Target, concurrency: int, sagas: int, role: str) -> Point:
-        point = await workload.run(target, concurrency, sagas, self.options.client, self.books)
+        point = await workload.run(
+            target, self.workflow, concurrency, sagas, client=self.options.client, before=self.books
+        )
         self.books = point.books.audit
         if not point.books.ok:
             say(report.table(point, None, self.machine))
@@ -95,7 +98,7 @@ class Session:
         if not sweep:
             return  # a main-only run leaves the published sweep alone
         out = self.options.out_dir
-        bound = SagaCost.of_mix(1 / FAIL_EVERY).bound(self.ceiling) if self.ceiling else None
+        bound = sweep[0].cost.bound(self.ceiling) if self.ceiling else None
         results.write(out / "results.json", self.machine, self.ceiling, self.runs)
         chart.draw(out / "throughput-latency.png", self.machine, sweep, bound)
         say(f"wrote {out}/results.json and {out}/throughput-latency.png")

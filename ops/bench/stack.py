@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from ops import broker_access, database_access, namespace, registry
+from ops.bench import workflow_files
 from ops.bench.options import PRODUCT, SEED_STOCK, Options
 from ops.system import ORCHESTRATOR, System, SystemConfig, free_ports, package_of, queue_prefix
 from shared.database import database_name
@@ -38,6 +39,7 @@ async def _config(options: Options, orchestrators: int, api_key: str) -> SystemC
         http_port=free_ports(orchestrators),
         log_dir=options.log_dir / f"logs-{orchestrators}",
         env={
+            "WORKFLOWS_DIR": str(workflow_files.gathered(options.log_dir / "workflows")),
             "LOG_LEVEL": "WARNING",
             "INVENTORY_SEED": f"{PRODUCT}={SEED_STOCK}",
             "API_KEYS": f"bench:client:{api_key}",

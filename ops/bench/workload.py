@@ -9,11 +9,13 @@ import asyncpg
 
 from ops.audit import Audit, audit
 from ops.bench import resources, timings
+from ops.bench.cost import SagaCost
 from ops.bench.load import Load, LoadResult, Order, orders
 from ops.bench.options import FAIL_EVERY, PRODUCT, SEED_STOCK
 from ops.bench.resources import Sample, Sampler, Usage
 from ops.bench.stack import Target
 from ops.bench.timings import Timings
+from saga_orchestrator.engine.definition import Workflow
 
 SHOWN = 3  # problems named in a summary
 
@@ -62,6 +64,8 @@ async def audit_books(target: Target, started: list[str]) -> Audit:
 
 @dataclass(frozen=True)
 class Point:
+    workflow: str
+    cost: SagaCost  # what one saga of the point's mix needs at least
     client: str
     orchestrators: int
     concurrency: int
@@ -112,11 +116,11 @@ async def _next_transaction_id(postgres_url: str) -> int:
 
 
 async def _load(
-    target: Target, batch: list[Order], concurrency: int, client: str
+    target: Target, workflow: str, batch: list[Order], concurrency: int, client: str
 ) -> tuple[LoadResult, Sample, int]:
     """What the load generator saw, what the processes used, and how many transactions wrote."""
     sampler = Sampler(_groups(target))
-    load = Load(target.urls, concurrency, client, target.api_key)
+    load = Load(target.urls, concurrency, client, target.api_key, workflow)
     try:
         first_id = await _next_transaction_id(target.config.postgres_url)
         sampler.start()
@@ -128,12 +132,16 @@ async def _load(
         await load.close()
 
 
-async def run(target: Target, concurrency: int, sagas: int, client: str, before: Audit) -> Point:
+async def run(
+    target: Target, workflow: Workflow, concurrency: int, sagas: int, *, client: str, before: Audit
+) -> Point:
     """`before` is the audit after the last point on this system, so that this point's part shows."""
     batch = orders(f"b{time.time_ns() // 1_000_000 % 10**10}-c{concurrency}", sagas)
-    result, sample, writes = await _load(target, batch, concurrency, client)
+    result, sample, writes = await _load(target, workflow.name, batch, concurrency, client)
     started = [order.order_id for order in batch]
     return Point(
+        workflow=workflow.name,
+        cost=SagaCost.of_mix(workflow, 1 / FAIL_EVERY),
         client=client,
         orchestrators=len(target.urls),
         concurrency=concurrency,

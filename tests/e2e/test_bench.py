@@ -1,5 +1,6 @@
 """`make bench` end to end, made small: its own systems of one and two replicas, the ceiling, the main
-workload and the sweep, read back from what it prints and what it writes."""
+workload and the sweep, read back from what it prints and what it writes; and a workflow shipped for
+the bench alone, run by the bench's own system and audited against its stored definition."""
 
 import json
 from pathlib import Path
@@ -62,6 +63,41 @@ async def test_a_small_bench_measures_both_systems_balances_their_books_and_clea
     for replicas in (1, 2):  # measured with a client's key, as a deployment would be used
         log = (tmp_path / "logs" / f"logs-{replicas}" / "saga-orchestrator.log").read_text()
         assert "(API keys: 1)" in log
+    assert await _databases_and_roles_named(infra.postgres_url, namespace) == []
+
+
+async def test_a_bench_of_the_sequential_express_order_runs_it_and_balances_its_books(
+    infra: Infrastructure,
+    broker: BrokerAccess,
+    run_id: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    namespace = f"{run_id}_benchx_"
+    options = Options(
+        workflow="express_sequential",
+        sagas=SAGAS,
+        concurrency=4,
+        namespace=namespace,
+        sweep=False,
+        warmup=0,
+        ceiling_seconds=0,
+        postgres_url=infra.postgres_url,
+        amqp_url=infra.amqp_url,
+        broker=broker,
+        out_dir=tmp_path / "results",
+        log_dir=tmp_path / "logs",
+    )
+
+    await bench(options)
+
+    printed = capsys.readouterr().out
+    assert f"{SAGAS} express_sequential sagas (36 complete, 4 fail at shipping" in printed
+    assert "balanced: 36 COMPLETED, 4 FAILED; stock taken 36" in printed
+    # Five commands a saga that completes, seven one refused at shipping: 1 + 2 x 5.2 commits alone.
+    assert "(commits shared by batches; 11.4 if each served one saga)" in printed
+    assert "\nnotification-service" in printed
+    assert not (tmp_path / "results").exists()  # the published sweep is left alone
     assert await _databases_and_roles_named(infra.postgres_url, namespace) == []
 
 

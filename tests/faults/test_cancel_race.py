@@ -27,7 +27,7 @@ async def test_a_cancel_racing_completion_never_leaves_a_mix(system: System, api
         await asyncio.sleep(rng.choice(delays))
         answers[body["orderId"]] = (await api.http.post(f"/saga/{body['orderId']}/cancel")).status_code
 
-    await asyncio.gather(*(start_then_cancel(body) for body in traffic.bodies))
+    await asyncio.gather(*(start_then_cancel(start.body) for start in traffic.starts))
     books = await settled(system, traffic)
 
     assert books.violations == []

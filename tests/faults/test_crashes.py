@@ -7,7 +7,7 @@ import pytest
 
 from ops import registry
 from ops.system import ORCHESTRATOR, System
-from ops.traffic import Traffic, in_flight, settled
+from ops.traffic import EXPRESS_EVERY, Traffic, in_flight, settled
 from shared.topology import replica_reply_queue
 from tests.faults.conftest import Launch
 from tests.harness import in_background
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.faults
 
 
 async def test_a_killed_orchestrator_carries_on_every_saga_after_restart(system: System) -> None:
-    traffic = Traffic([system.url()])
+    traffic = Traffic([system.url()], express_every=EXPRESS_EVERY)
     async with in_background(traffic.run()) as load:
         await in_flight(traffic, 20)
 
@@ -34,7 +34,7 @@ async def test_a_killed_orchestrator_carries_on_every_saga_after_restart(system:
 async def test_a_killed_worker_answers_redelivered_commands_from_its_inbox(
     system: System, worker: str
 ) -> None:
-    traffic = Traffic([system.url()])
+    traffic = Traffic([system.url()], express_every=EXPRESS_EVERY)  # so that every worker has work
     async with in_background(traffic.run()) as load:
         await in_flight(traffic, 20)
 

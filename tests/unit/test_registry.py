@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from ops import broker_access, namespace, registry
-from ops.bench.ceiling import SagaCost
 from ops.system import SystemConfig
 from saga_orchestrator import workflows
 from saga_orchestrator.engine.definition import Action, Step, Workflow
@@ -84,13 +83,6 @@ def test_a_services_package_handles_exactly_the_commands_the_workflows_send_it(s
     assert registry.settings_type(service).__module__ == f"{registry.package(service)}.settings"
 
 
-@pytest.mark.parametrize("service", registry.services())
-def test_a_services_books_say_what_its_row_may_hold_at_each_end(service: str) -> None:
-    books = registry.books(service)
-    assert books.statuses(completed=True) == {books.done}
-    assert books.statuses(completed=False) == {books.undone, books.marker, None}
-
-
 def test_a_service_added_to_a_workflow_is_launched_as_its_folders_package(
     fake_service: str, tmp_path: Path
 ) -> None:
@@ -120,17 +112,6 @@ def test_a_service_added_to_a_workflow_gets_its_database_role_and_queues(
     logins = {login.package: login for login in config.database_logins()}
     assert logins["fake_service"].role == "n1_fake_service"
     assert topology.command_queue(fake_service, "n1_.") in namespace.queues(config)
-
-
-def test_the_bench_counts_the_commits_and_messages_of_the_order_workflows_steps(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Four steps: four commands and replies; failing at the last, three compensations more.
-    assert (SagaCost.of_mix(0), SagaCost.of_mix(1)) == (SagaCost(9, 8), SagaCost(15, 14))
-    order = workflows.WORKFLOWS["order"]
-    longer = Workflow(name="order", key=order.key, steps=(*order.steps, *FAKE.steps))
-    monkeypatch.setattr(workflows, "WORKFLOWS", {"order": longer})
-    assert (SagaCost.of_mix(0), SagaCost.of_mix(1)) == (SagaCost(11, 10), SagaCost(19, 18))
 
 
 def test_the_build_and_the_checkers_take_in_every_service() -> None:
