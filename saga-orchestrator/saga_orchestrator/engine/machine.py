@@ -138,7 +138,7 @@ class Engine:
         turn = _Turn(saga)
         due = sorted(
             (run for run in saga.runs if run.deadline is not None and run.deadline <= now),
-            key=lambda run: run.deadline or now,
+            key=lambda run: (run.deadline or now, _place(run)),
         )
         for stale in due:
             run = turn.saga.run(stale.step, stale.kind)
@@ -168,7 +168,7 @@ class Engine:
         """Sends again every command that ran out of attempts, on the word of the actor named."""
         if not self.may_resume(saga.phase):
             return None
-        parked = [run for run in saga.runs if run.status is RunStatus.PARKED]
+        parked = sorted((run for run in saga.runs if run.status is RunStatus.PARKED), key=_place)
         turn = _Turn(saga)
         turn.records.append(Record(RecordType.RESUMED, state=saga.progress, actor=actor))
         backwards = any(run.kind is Kind.COMPENSATION for run in parked)
@@ -370,6 +370,12 @@ def may_cancel(workflow: Workflow, saga: Saga) -> bool:
         return False
     pivot = workflow.pivot
     return pivot is None or saga.run(pivot, Kind.FORWARD) is None
+
+
+def _place(run: StepRun) -> tuple[int, bool]:
+    """Orders runs by their step, a forward run before its compensation. Decisions take runs in this
+    order, never in that of saga.runs: a saga read back from storage lists its runs otherwise."""
+    return run.step, run.kind is Kind.COMPENSATION
 
 
 def _put(saga: Saga, run: StepRun) -> Saga:
