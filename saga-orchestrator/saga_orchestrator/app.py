@@ -51,7 +51,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outbox = OutboxPublisher(pool, publisher, reply_to=own_replies)
         correlation = Correlation(settings.correlation_secret.get_secret_value())
         runner = SagaRunner(
-            pool, definitions, outbox, settings.queue_prefix, correlation, policy=settings.retry_policy
+            pool,
+            definitions,
+            outbox,
+            settings.queue_prefix,
+            correlation,
+            policy=settings.retry_policy,
+            replica=settings.replica,
         )
         senders = _senders(settings, definitions.all())
         replies = ReplyConsumer(runner, publisher, settings.queue_prefix, correlation, senders)

@@ -85,6 +85,9 @@ saga_events = Table(
     Column("result", JSONB),
     Column("error", TEXT),
     Column("actor", TEXT),  # who asked for a cancel or a retry
+    Column(
+        "replica", TEXT
+    ),  # the orchestrator replica that wrote it (NULL: written before replicas were named)
 )
 
 outbox = Table(

@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from ops.system import free_ports
+from ops.system import free_ports, replica
 from shared.topology import command_queue
 from tests.cli import Ran, saga
 from tests.dead_letters import letter_of, poison, reject_command
@@ -49,6 +49,8 @@ async def test_start_list_and_show_a_saga(operated: Operated) -> None:
     for command in ("createOrder", "processPayment", "reserveStock", "createShipment"):
         assert command in shown.out
     assert "TOOK" in shown.out and " ms " in shown.out
+    events = shown.out.split("REPLICA", 1)[1].splitlines()[1:]
+    assert events and all(f" {replica(0)} " in line for line in events), "each event names its replica"
     assert (await run("cancel", order_id)).code == REFUSED, "a completed saga is not cancelled"
 
 

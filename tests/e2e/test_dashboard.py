@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from ops.system import System
+from ops.system import System, replica
 from shared.topology import command_queue
 from tests.dead_letters import letter_of, reject_command
 from tests.e2e.conftest import WAIT_MS, Operated
@@ -103,6 +103,10 @@ async def test_a_sagas_page_draws_its_steps_and_timeline(page: Page, api: SagaAp
     await expect(timeline.locator("tr.REPLY")).to_have_count(4)
     await expect(timeline.locator("tr.REPLY").first).to_contain_text(re.compile(r"\d+ ms"))
     await expect(timeline).to_contain_text("inventory")
+    # Every event names the replica that handled it: this system's only one.
+    await expect(timeline.locator("td.replica")).to_have_text(
+        [replica(0)] * await timeline.locator("tr").count()
+    )
     await expect(page.locator("#input")).to_contain_text(order_id)
     await expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
 

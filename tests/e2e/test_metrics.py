@@ -39,8 +39,13 @@ COMPLETING = 6
 @dataclass(frozen=True)
 class Run:
     system: System
-    started_by: Counter[str]  # sagas started through each replica
+    started_through: dict[str, str]  # the replica each saga was started through, by order id
     statuses: dict[str, str]  # by order id
+
+    @property
+    def started_by(self) -> Counter[str]:
+        """Sagas started through each replica."""
+        return Counter(self.started_through.values())
 
 
 @pytest.fixture(scope="module")
@@ -61,15 +66,15 @@ async def run(
             order(random_ref("nostock"), product="item-003"),
             order(random_ref("parked"), quantity=20),
         ]
-        started_by: Counter[str] = Counter()
+        started_through: dict[str, str] = {}
         statuses = {}
         for i, body in enumerate(bodies):
             replica = replicas[i % len(replicas)]
             async with SagaApi(system.url(replica)) as api:
                 assert (await api.start(body)).status_code == 202
-                started_by[replica] += 1
+                started_through[body["orderId"]] = replica
                 statuses[body["orderId"]] = (await api.finished_or_parked(body["orderId"]))["status"]
-        yield Run(system, started_by, statuses)
+        yield Run(system, started_through, statuses)
 
 
 async def _orchestrators(system: System) -> list[Scrape]:
@@ -97,6 +102,15 @@ async def test_the_replicas_counts_add_up_to_the_sagas_and_their_outcomes(run: R
     assert both.total("saga_duration_seconds_count", status="COMPLETED") == COMPLETING
     assert both.total("saga_duration_seconds_count", status="FAILED") == 2
     assert both.total("process_resident_memory_bytes") > 0
+
+
+async def test_each_saga_s_history_names_the_replicas_that_handled_it(run: Run) -> None:
+    replicas = set(run.started_through.values())
+    for order_id, replica in run.started_through.items():
+        async with SagaApi(run.system.url(replica)) as api:
+            events = await api.history(order_id)
+        assert events[0]["replica"] == replica, "its start was written by the replica it was started through"
+        assert {event["replica"] for event in events} <= replicas
 
 
 async def test_step_latencies_and_retries_count_each_command_s_end_once(run: Run) -> None:

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from ops.system import replica
 from tests.harness import Books, SagaApi, order
 from tests.polling import random_ref
 
@@ -49,6 +50,7 @@ async def test_history_lists_every_command_reply_and_state_in_order(api: SagaApi
     assert all(e["success"] is True and e["error"] is None for e in replies)
     assert {e["service"] for e in replies} == {"order", "payment", "inventory", "shipping"}
     assert replies[0]["result"]["orderId"] == order_id
+    assert {e["replica"] for e in events} == {replica(0)}, "the lone replica handled every event"
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ a batch of decisions writes each saga that is still current, and only those."""
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from uuid import UUID, uuid4
 
@@ -201,9 +201,7 @@ async def test_a_saga_woken_by_its_deadline_sends_its_retry_in_the_trace_it_was_
     pool: asyncpg.Pool,
 ) -> None:
     publisher = RecordingPublisher()
-    outbox = OutboxPublisher(pool, publisher, reply_to="r")
-    correlation = Correlation(secrets.token_urlsafe(16))
-    runner = SagaRunner(pool, Definitions(pool, load(BUNDLED)), outbox, "", correlation, policy=RetryPolicy())
+    runner = _runner(pool, publisher, "replica-a")
     with recorded() as exported:
         provider = tracing.provider()
         assert provider is not None
@@ -226,3 +224,30 @@ async def test_a_saga_woken_by_its_deadline_sends_its_retry_in_the_trace_it_was_
     assert {item["traceparent"].split("-")[1] for item in sent} == {format_trace_id(started.trace_id)}
     wake = next(span for span in exported.get_finished_spans() if span.name == "saga wake")
     assert wake.parent is not None and wake.parent.span_id == started.span_id
+
+
+async def test_each_history_record_names_the_replica_that_wrote_it(pool: asyncpg.Pool) -> None:
+    first, second = (_runner(pool, RecordingPublisher(), name) for name in ("replica-a", "replica-b"))
+    result = await first.start("order", f"key-{uuid4()}", INPUT, "shop")
+    assert result is not None
+    saga_id, _ = result
+    written_first = await pool.fetchval("SELECT count(*) FROM saga_events WHERE saga_id = $1", saga_id)
+
+    # The other replica finds the step's deadline passed, as it would once the first had died.
+    await second.apply(saga_id, lambda engine, saga, now: engine.on_wake(saga, now + timedelta(minutes=1)))
+
+    replicas = [
+        row["replica"]
+        for row in await pool.fetch(
+            "SELECT replica FROM saga_events WHERE saga_id = $1 ORDER BY seq", saga_id
+        )
+    ]
+    assert len(replicas) > written_first
+    assert replicas == ["replica-a"] * written_first + ["replica-b"] * (len(replicas) - written_first)
+
+
+def _runner(pool: asyncpg.Pool, publisher: RecordingPublisher, replica: str) -> SagaRunner:
+    outbox = OutboxPublisher(pool, publisher, reply_to="r")
+    correlation = Correlation(secrets.token_urlsafe(16))
+    definitions = Definitions(pool, load(BUNDLED))
+    return SagaRunner(pool, definitions, outbox, "", correlation, policy=RetryPolicy(), replica=replica)

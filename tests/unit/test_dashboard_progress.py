@@ -17,8 +17,8 @@ pytestmark = pytest.mark.unit
 WORKFLOW = WORKFLOWS["order"]
 
 
-def _events(records: list[Record]) -> list[dict[str, Any]]:
-    return [{**asdict(r), "at": T0} for r in records]
+def _events(records: list[Record], replica: str | None = None) -> list[dict[str, Any]]:
+    return [{**asdict(r), "at": T0, "replica": replica} for r in records]
 
 
 def _marks(driver: Driver) -> dict[str, tuple[Mark, bool]]:
@@ -146,3 +146,13 @@ def test_each_step_shows_its_kind_and_its_condition_as_text() -> None:
         "doShip": ("pivot", None),
         "doNotify": ("retriable", None),
     }
+
+
+def test_the_timeline_names_the_replica_of_each_event_and_none_for_older_ones() -> None:
+    driver = Driver()
+    driver.succeed()
+    older, newer = _events(driver.records[:2]), _events(driver.records[2:], replica="orchestrator-2")
+
+    entries = timeline(older + newer)
+
+    assert [e.replica for e in entries] == [None, None, "orchestrator-2", "orchestrator-2", "orchestrator-2"]

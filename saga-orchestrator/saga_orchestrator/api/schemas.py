@@ -87,6 +87,9 @@ class HistoryEvent(Body):
     result: dict[str, Any] | None = None
     error: str | None = None
     actor: str | None = Field(default=None, description="who asked for a cancel or a retry")
+    replica: str | None = Field(
+        default=None, description="the orchestrator replica that handled it (none on older events)"
+    )
 
 
 class SagaHistory(Body):

@@ -100,10 +100,23 @@ def _timeline(events: list[dict[str, Any]]) -> str:
             took = elapsed(sent[e["command"], e["attempt"]], e["at"])
         outcome = None if e["success"] is None else ("ok" if e["success"] else f"failed: {e['error']}")
         what = e["state"] or e["command"]
+        # A server from before the replicas were recorded sends none.
+        replica = e.get("replica")
         rows.append(
-            (e["seq"], when(e["at"]), e["type"], what, e["service"], e["attempt"], outcome, took, e["actor"])
+            (
+                e["seq"],
+                when(e["at"]),
+                e["type"],
+                what,
+                e["service"],
+                replica,
+                e["attempt"],
+                outcome,
+                took,
+                e["actor"],
+            )
         )
-    headers = ("SEQ", "AT", "TYPE", "STATE/COMMAND", "SERVICE", "ATTEMPT", "OUTCOME", "TOOK", "BY")
+    headers = ("SEQ", "AT", "TYPE", "STATE/COMMAND", "SERVICE", "REPLICA", "ATTEMPT", "OUTCOME", "TOOK", "BY")
     return table(headers, rows)
 
 

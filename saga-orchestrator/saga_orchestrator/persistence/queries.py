@@ -25,8 +25,8 @@ async def by_key(pool: asyncpg.Pool, workflow: str, key: str) -> asyncpg.Record 
 
 async def history(pool: asyncpg.Pool, saga_id: UUID) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await pool.fetch(
-        "SELECT seq, at, type, state, step, service, command, attempt, success, result, error, actor"
-        " FROM saga_events WHERE saga_id = $1 ORDER BY seq",
+        "SELECT seq, at, type, state, step, service, command, attempt, success, result, error, actor,"
+        " replica FROM saga_events WHERE saga_id = $1 ORDER BY seq",
         saga_id,
     )
     return rows

@@ -145,8 +145,8 @@ class Change:
 Written = list[list[int] | None]
 
 
-async def insert(pool: asyncpg.Pool, new: list[NewSaga]) -> Written:
-    """Stores new sagas; None for each whose key is taken."""
+async def insert(pool: asyncpg.Pool, new: list[NewSaga], replica: str | None = None) -> Written:
+    """Stores new sagas, their history written by `replica`; None for each whose key is taken."""
     sagas = [
         {
             **_state(n.decision.saga),
@@ -161,11 +161,12 @@ async def insert(pool: asyncpg.Pool, new: list[NewSaga]) -> Written:
         }
         for n in new
     ]
-    return _written(await pool.fetchrow(INSERT, sagas, *_records_and_outbox(new)), new)
+    return _written(await pool.fetchrow(INSERT, sagas, *_records_and_outbox(new, replica)), new)
 
 
-async def update(pool: asyncpg.Pool, changes: list[Change]) -> Written:
-    """Stores decisions; None for each whose saga another writer changed meanwhile."""
+async def update(pool: asyncpg.Pool, changes: list[Change], replica: str | None = None) -> Written:
+    """Stores decisions, their history written by `replica`; None for each whose saga another writer
+    changed meanwhile."""
     sagas = [
         {
             **_state(c.decision.saga),
@@ -177,7 +178,7 @@ async def update(pool: asyncpg.Pool, changes: list[Change]) -> Written:
     ]
     # The ids again, as an array: joined to the recordset alone, the generic plan scans the table.
     ids = [c.decision.saga.saga_id for c in changes]
-    return _written(await pool.fetchrow(UPDATE, sagas, *_records_and_outbox(changes), ids), changes)
+    return _written(await pool.fetchrow(UPDATE, sagas, *_records_and_outbox(changes, replica), ids), changes)
 
 
 def _state(saga: Saga) -> dict[str, Any]:
@@ -193,7 +194,7 @@ def _state(saga: Saga) -> dict[str, Any]:
 
 
 def _records_and_outbox(
-    writes: list[NewSaga] | list[Change],
+    writes: list[NewSaga] | list[Change], replica: str | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     # vars(), not dataclasses.asdict(): no deep copy on the hot path; orjson encodes what is inside.
     records: list[dict[str, Any]] = []
@@ -203,7 +204,7 @@ def _records_and_outbox(
         saga_id = write.decision.saga.saga_id
         version = write.stored.version if isinstance(write, Change) else 0
         records += (
-            {**vars(record), "saga_id": saga_id, "seq": version + i + 1, "at": write.at}
+            {**vars(record), "saga_id": saga_id, "seq": version + i + 1, "at": write.at, "replica": replica}
             for i, record in enumerate(write.decision.records)
         )
         outbox += ({**vars(message), "saga_id": saga_id} for message in write.outbox)

@@ -58,6 +58,7 @@ class SagaRunner:
         correlation: Correlation,
         *,
         policy: RetryPolicy,
+        replica: str,
     ) -> None:
         self._pool = pool
         self._definitions = definitions
@@ -70,13 +71,15 @@ class SagaRunner:
         self._recent = RecentSagas()
         # Group commit: the decisions taken while one batch is being written are written together
         # next, in one statement; never two for one saga, as each names the version it read.
-        # Reads of sagas this replica did not write last are batched the same way.
+        # Reads of sagas this replica did not write last are batched the same way. Its history
+        # records carry its name.
         self._loads: Batcher[UUID, sagas.StoredSaga | None] = Batcher(partial(sagas.load_many, pool))
         self._inserts: Batcher[NewSaga, list[int] | None] = Batcher(
-            partial(sagas.insert, pool), key=lambda new: (new.decision.saga.workflow, new.key)
+            partial(sagas.insert, pool, replica=replica),
+            key=lambda new: (new.decision.saga.workflow, new.key),
         )
         self._updates: Batcher[Change, list[int] | None] = Batcher(
-            partial(sagas.update, pool), key=lambda change: change.decision.saga.saga_id
+            partial(sagas.update, pool, replica=replica), key=lambda change: change.decision.saga.saga_id
         )
 
     async def start(

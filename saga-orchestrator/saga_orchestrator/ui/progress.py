@@ -96,7 +96,8 @@ def _mark(event: Event, compensating: bool) -> Mark | None:
 
 @dataclass(frozen=True)
 class Entry:
-    """One event of the timeline; `took_ms` is the time from its command to this reply or timeout."""
+    """One event of the timeline; `took_ms` is the time from its command to this reply or timeout,
+    `replica` the orchestrator that handled it (None for events from before replicas were named)."""
 
     at: datetime
     type: str
@@ -108,6 +109,7 @@ class Entry:
     outcome: str | None
     error: str | None
     actor: str | None
+    replica: str | None
     took_ms: float | None
 
 
@@ -135,6 +137,7 @@ def timeline(events: Sequence[Event]) -> list[Entry]:
                 outcome=_outcome(event),
                 error=event["error"],
                 actor=event["actor"],
+                replica=event["replica"],
                 took_ms=took,
             )
         )
