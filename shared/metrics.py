@@ -40,7 +40,6 @@ DEAD_LETTERS = Counter(
 COMMANDS = Counter(
     "saga_commands", "Commands a service took, by what became of them", ["service", "command", "outcome"]
 )
-COMMANDS_BY = Children(COMMANDS)
 INBOX_DUPLICATES = Counter(
     "saga_inbox_duplicates",
     "Commands the inbox had answered before: the stored reply, no effect",
@@ -52,11 +51,36 @@ COMMAND_HANDLE_SECONDS = Histogram(
     ["service", "command"],
     buckets=LATENCY_BUCKETS,
 )
-COMMAND_HANDLE_SECONDS_BY = Children(COMMAND_HANDLE_SECONDS)
 
 # What a service did with a command: answered (`success` or `failure`, a rule's refusal), refused
 # unseen past its deadline (`expired`), dead-lettered (`rejected`), or put back (`requeued`).
 SUCCESS, FAILURE, EXPIRED, REJECTED, REQUEUED = "success", "failure", "expired", "rejected", "requeued"
+
+
+class CommandCounts:
+    """One service's count of each command by what became of it, and its handling time: each pair
+    of children bound on first use, so that a command costs one lookup, an increment and an
+    observation."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._bound: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
+    def count(self, command: str, outcome: str, seconds: float) -> None:
+        bound = self._bound.get((command, outcome))
+        if bound is None:
+            bound = self._bound[command, outcome] = (
+                COMMANDS.labels(self._service, command, outcome),
+                COMMAND_HANDLE_SECONDS.labels(self._service, command),
+            )
+        counted, timed = bound
+        counted.inc()
+        timed.observe(seconds)
+
+    def invalid(self) -> None:
+        """A command that is not one: no name to count it by, nor a handling to time."""
+        COMMANDS.labels(self._service, "invalid", REJECTED).inc()
+
 
 _REASON = re.compile(r"[a-z][a-z ]*[a-z]")
 REASON_LENGTH = 40

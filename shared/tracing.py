@@ -194,10 +194,11 @@ def _carried(item: Any) -> str | None:
 
 
 def processing(
-    message: AbstractIncomingMessage, traceparent: str | None, message_id: str | None
+    message: AbstractIncomingMessage, traceparent: str | None, message_id: object | None
 ) -> AbstractContextManager[object]:
     """The consumer span of one item of `message`, child of the span that sent the item; the
-    current span within the block."""
+    current span within the block. `message_id` is made text only when traced: with tracing off,
+    this costs a check."""
     if _tracer is None:
         return _OFF
     attributes: dict[str, str | int] = {
@@ -210,7 +211,7 @@ def processing(
     if message.delivery_tag is not None:
         attributes["messaging.rabbitmq.message.delivery_tag"] = message.delivery_tag
     if message_id is not None:
-        attributes["messaging.message.id"] = message_id
+        attributes["messaging.message.id"] = str(message_id)
     name = f"process {message.routing_key}"
     return _tracer.start_as_current_span(name, _parent(traceparent), SpanKind.CONSUMER, attributes=attributes)
 

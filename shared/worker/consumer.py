@@ -42,8 +42,8 @@ class CommandConsumer:
         settings: ProcessSettings,
         service: str = "",
     ) -> None:
-        self._service = service
         self._inbox = Inbox(pool, service)
+        self._counts = metrics.CommandCounts(service)
         self._publisher = publisher
         self._handlers = handlers
         self._settings = settings
@@ -70,39 +70,38 @@ class CommandConsumer:
             handler = self._handlers[command.command]
             payload = handler.payload.model_validate(command.payload)
         except (ValidationError, KeyError) as exc:
-            metrics.COMMANDS.labels(self._service, "invalid", metrics.REJECTED).inc()
+            self._counts.invalid()
             return f"unknown command {exc}" if isinstance(exc, KeyError) else str(exc)
         started = time.perf_counter()
-        with tracing.processing(message, command.traceparent, str(command.message_id)):
+        with tracing.processing(message, command.traceparent, command.message_id):
             outcome, counted_as = await self._handle(message, command, handler.bind(payload))
-        metrics.COMMANDS_BY(self._service, command.command, counted_as).inc()
-        metrics.COMMAND_HANDLE_SECONDS_BY(self._service, command.command).observe(
-            time.perf_counter() - started
-        )
+        self._counts.count(command.command, counted_as, time.perf_counter() - started)
         return outcome
 
     async def _handle(
         self, message: AbstractIncomingMessage, command: CommandMessage, handler: BoundHandler
     ) -> tuple[ItemOutcome, str]:
-        """What became of the command, and how it is counted."""
-        where = logs.fields(command.saga_id, command.step_id)
+        """What became of the command, and how it is counted. Its log lines' fields are built only
+        for a line that is written: at WARNING, the answered commands write none."""
         if self._refuses(command):
             return None, metrics.EXPIRED
         try:
             reply = await self._inbox.execute(command, handler)
         except RETRY_LATER as exc:
+            where = logs.fields(command.saga_id, command.step_id)
             log.warning("saga=%s step=%s requeued: %r", command.saga_id, command.step_id, exc, extra=where)
             return exc, metrics.REQUEUED
         except Refused as exc:
             return str(exc), metrics.REJECTED
-        log.info(
-            "saga=%s step=%s success=%s error=%s",
-            reply.saga_id,
-            reply.step_id,
-            reply.success,
-            reply.error,
-            extra=where,
-        )
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "saga=%s step=%s success=%s error=%s",
+                reply.saga_id,
+                reply.step_id,
+                reply.success,
+                reply.error,
+                extra=logs.fields(command.saga_id, command.step_id),
+            )
         # The reply answers this command, whichever attempt the inbox first answered.
         reply = reply.model_copy(update={"correlation_id": command.correlation_id})
         body = tracing.stamp(reply.model_dump(mode="json", by_alias=True))
@@ -115,7 +114,7 @@ class CommandConsumer:
                 reply.saga_id,
                 reply.step_id,
                 not_sent,
-                extra=where,
+                extra=logs.fields(command.saga_id, command.step_id),
             )
             return not_sent, metrics.REQUEUED
         return None, metrics.SUCCESS if reply.success else metrics.FAILURE

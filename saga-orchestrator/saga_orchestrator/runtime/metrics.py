@@ -5,7 +5,7 @@ version check refuses the others), so `sum` across replicas counts each saga, st
 A decision is observed from what the runner already holds: no read, no clock but the decision's.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from prometheus_client import Counter, Histogram
 
@@ -31,14 +31,18 @@ STEP_RETRIES = Counter(
     "saga_step_retries", "Commands sent again after a failure or timeout", ["workflow", "step"]
 )
 
+STARTED_BY, FINISHED_BY, DURATION_BY = Children(STARTED), Children(FINISHED), Children(DURATION)
 STEP_DURATION_BY, STEP_RETRIES_BY = Children(STEP_DURATION), Children(STEP_RETRIES)
 
 FORWARD, COMPENSATION = "forward", "compensation"
 SUCCESS, FAILURE, TIMEOUT = "success", "failure", "timeout"
+# Bound once: looking a member up on its enum costs more than the rest of a record's check.
+_COMMAND, _STATE = RecordType.COMMAND, RecordType.STATE
+_REPLY, _TIMEOUT = RecordType.REPLY, RecordType.TIMEOUT
 
 
 def started(workflow: str) -> None:
-    STARTED.labels(workflow).inc()
+    STARTED_BY(workflow).inc()
 
 
 def observe(
@@ -46,17 +50,26 @@ def observe(
 ) -> None:
     """Counts what the decision, taken on `before` at `now`, did: a reply or timeout ends the step
     that was out (sent `timeout` before its deadline), a command past its first attempt is a retry,
-    a terminal state finishes the saga (started at `started_at`, where the runner knows it)."""
+    a terminal state finishes the saga (started at `started_at`, where the runner knows it).
+
+    Called for every decision a replica writes, so it does the least it can: the step's send time
+    is worked out once, and only for a decision that ends a step."""
     workflow = before.workflow
+    took: float | None = None  # seconds from the ended step's send to `now`
     for record in decision.records:
-        if record.type in (RecordType.REPLY, RecordType.TIMEOUT) and before.wake_at is not None:
-            sent = before.wake_at - timedelta(seconds=timeout)
-            kind = FORWARD if before.phase is Phase.FORWARD else COMPENSATION
-            outcome = TIMEOUT if record.type is RecordType.TIMEOUT else SUCCESS if record.success else FAILURE
-            STEP_DURATION_BY(workflow, record.step or "", kind, outcome).observe((now - sent).total_seconds())
-        elif record.type is RecordType.COMMAND and (record.attempt or 0) > 1:
-            STEP_RETRIES_BY(workflow, record.step or "").inc()
-        elif record.type is RecordType.STATE and record.state in TERMINAL:
-            FINISHED.labels(workflow, record.state).inc()
+        kind = record.type
+        if kind is _COMMAND:
+            if record.attempt is not None and record.attempt > 1:
+                STEP_RETRIES_BY(workflow, record.step or "").inc()
+        elif kind is _REPLY or kind is _TIMEOUT:
+            if took is None:
+                if (deadline := before.wake_at) is None:
+                    continue
+                took = (now - deadline).total_seconds() + timeout
+            phase = FORWARD if before.phase is Phase.FORWARD else COMPENSATION
+            outcome = TIMEOUT if kind is _TIMEOUT else SUCCESS if record.success else FAILURE
+            STEP_DURATION_BY(workflow, record.step or "", phase, outcome).observe(took)
+        elif kind is _STATE and record.state in TERMINAL:
+            FINISHED_BY(workflow, record.state).inc()
             if started_at is not None:
-                DURATION.labels(workflow, record.state).observe((now - started_at).total_seconds())
+                DURATION_BY(workflow, record.state).observe((now - started_at).total_seconds())
