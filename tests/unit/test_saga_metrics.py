@@ -1,6 +1,7 @@
 """What the orchestrator counts of each decision it writes: step latencies from the command's send,
 retries, outcomes and durations; and how a dead letter's reason becomes a label."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -13,6 +14,7 @@ from saga_orchestrator.engine.state import Decision, Saga
 from saga_orchestrator.runtime import metrics
 from saga_orchestrator.workflows import WORKFLOWS
 from shared.metrics import reason_label
+from tests.unit.grouped_workflow import GROUPED
 
 pytestmark = pytest.mark.unit
 
@@ -31,9 +33,9 @@ def _at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def _observed(saga: Saga, decision: Decision | None, now: datetime) -> Saga:
+def _observed(saga: Saga, decision: Decision | None, now: datetime, engine: Engine = ENGINE) -> Saga:
     assert decision is not None
-    metrics.observe(saga, decision, now, T0, TIMEOUT)
+    metrics.observe(saga, decision, now, T0, metrics.commands(engine))
     return decision.saga
 
 
@@ -91,6 +93,70 @@ def test_a_timeout_ends_its_step_at_the_deadline() -> None:
 
     assert _value("saga_step_duration_seconds_count", **labels) == count + 1
     assert _value("saga_step_duration_seconds_sum", **labels) == total + TIMEOUT
+
+
+def test_a_step_with_its_own_deadline_is_timed_from_its_send_by_that_deadline() -> None:
+    first, *rest = ORDER_WORKFLOW.steps
+    patient = replace(first, overrides=replace(first.overrides, step_timeout=60.0))
+    engine = Engine(replace(ORDER_WORKFLOW, steps=(patient, *rest)), RetryPolicy(step_timeout=TIMEOUT))
+    labels = {"step": "createOrder", "kind": "forward", "outcome": "success"}
+    total = _value("saga_step_duration_seconds_sum", **labels)
+    saga = engine.start(uuid4(), INPUT, _at(0)).saga
+
+    replied = engine.on_reply(saga, ReplyArrived("createOrder", True, {}, None), _at(2))
+    _observed(saga, replied, _at(2), engine)
+
+    assert _value("saga_step_duration_seconds_sum", **labels) == total + 2
+
+
+def _grouped(pay_deadline: float) -> Engine:
+    """The grouped workflow (pay and reserve sent together), pay with a deadline of its own."""
+    workflow = GROUPED.workflow
+    steps = tuple(
+        replace(step, overrides=replace(step.overrides, step_timeout=pay_deadline))
+        if step.name == "doPay"
+        else step
+        for step in workflow.steps
+    )
+    return Engine(replace(workflow, steps=steps), RetryPolicy(step_timeout=TIMEOUT, backoff_base=1))
+
+
+def _grouped_value(suffix: str, step: str, kind: str, outcome: str) -> float:
+    labels = {"workflow": "grouped", "step": step, "kind": kind, "outcome": outcome}
+    return REGISTRY.get_sample_value(f"saga_step_duration_seconds_{suffix}", labels) or 0.0
+
+
+def test_each_run_of_a_group_is_timed_from_its_own_send_though_another_was_sent_since() -> None:
+    engine = _grouped(pay_deadline=60.0)
+    total = _grouped_value("sum", "doPay", "forward", "success")
+    saga = engine.start(uuid4(), {"id": "g-1", "amount": 50, "wrap": "none"}, _at(0)).saga
+    saga = _observed(
+        saga, engine.on_reply(saga, ReplyArrived("doOpen", True, {}, None), _at(1)), _at(1), engine
+    )
+    # doReserve times out at 6 and goes out again at 7; doPay, sent at 1, is still out.
+    saga = _observed(saga, engine.on_wake(saga, _at(6)), _at(6), engine)
+    saga = _observed(saga, engine.on_wake(saga, _at(7)), _at(7), engine)
+
+    paid = engine.on_reply(saga, ReplyArrived("doPay", True, {"paymentId": "p-1"}, None), _at(8))
+    _observed(saga, paid, _at(8), engine)
+
+    assert _grouped_value("sum", "doPay", "forward", "success") == total + 7
+
+
+def test_a_forward_step_answered_while_its_partner_s_failure_turns_the_saga_back_counts_as_forward() -> None:
+    engine = _grouped(pay_deadline=TIMEOUT)
+    count = _grouped_value("count", "doPay", "forward", "success")
+    saga = engine.start(uuid4(), {"id": "g-1", "amount": 50, "wrap": "none"}, _at(0)).saga
+    saga = _observed(
+        saga, engine.on_reply(saga, ReplyArrived("doOpen", True, {}, None), _at(1)), _at(1), engine
+    )
+    refused = ReplyArrived("doReserve", False, {}, "no stock")
+    saga = _observed(saga, engine.on_reply(saga, refused, _at(2)), _at(2), engine)
+
+    paid = engine.on_reply(saga, ReplyArrived("doPay", True, {"paymentId": "p-1"}, None), _at(3))
+    _observed(saga, paid, _at(3), engine)
+
+    assert _grouped_value("count", "doPay", "forward", "success") == count + 1
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,15 @@ version check refuses the others), so `sum` across replicas counts each saga, st
 A decision is observed from what the runner already holds: no read, no clock but the decision's.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from prometheus_client import Counter, Histogram
 
 from saga_orchestrator.engine.definition import TERMINAL
-from saga_orchestrator.engine.state import Decision, Phase, RecordType, Saga
+from saga_orchestrator.engine.machine import Engine
+from saga_orchestrator.engine.state import Decision, Kind, RecordType, RunStatus, Saga
 from shared.metrics import LATENCY_BUCKETS, Children
 
 STARTED = Counter("saga_started", "Sagas started", ["workflow"])
@@ -39,36 +42,66 @@ SUCCESS, FAILURE, TIMEOUT = "success", "failure", "timeout"
 # Bound once: looking a member up on its enum costs more than the rest of a record's check.
 _COMMAND, _STATE = RecordType.COMMAND, RecordType.STATE
 _REPLY, _TIMEOUT = RecordType.REPLY, RecordType.TIMEOUT
+_RUNNING = RunStatus.RUNNING
 
 
 def started(workflow: str) -> None:
     STARTED_BY(workflow).inc()
 
 
+@dataclass(frozen=True)
+class Command:
+    """The run a command is sent for, and how long it may take: the run's deadline less that is
+    when it went out."""
+
+    step: int
+    kind: Kind
+    timeout: float
+    label: str  # the kind, as the metrics name it
+
+
+def commands(engine: Engine) -> dict[str, Command]:
+    """Each command of the engine's workflow, by name; a step's deadline is its own, or the default."""
+    found = {}
+    for place, step in enumerate(engine.workflow.steps):
+        timeout = step.overrides.over(engine.policy).step_timeout
+        found[step.action.command] = Command(place, Kind.FORWARD, timeout, FORWARD)
+        if step.compensation is not None:
+            found[step.compensation.command] = Command(place, Kind.COMPENSATION, timeout, COMPENSATION)
+    return found
+
+
 def observe(
-    before: Saga, decision: Decision, now: datetime, started_at: datetime | None, timeout: float
+    before: Saga,
+    decision: Decision,
+    now: datetime,
+    started_at: datetime | None,
+    commands: Mapping[str, Command],
 ) -> None:
-    """Counts what the decision, taken on `before` at `now`, did: a reply or timeout ends the step
-    that was out (sent `timeout` before its deadline), a command past its first attempt is a retry,
+    """Counts what the decision, taken on `before` at `now`, did: a reply or timeout ends an attempt
+    of the run it names, timed from that attempt's send; a command past its first attempt is a retry;
     a terminal state finishes the saga (started at `started_at`, where the runner knows it).
 
-    Called for every decision a replica writes, so it does the least it can: the step's send time
-    is worked out once, and only for a decision that ends a step."""
+    Called for every decision a replica writes, so it does the least it can: a run is looked up only
+    for a reply or a timeout, and everything else is a check of the record's type."""
     workflow = before.workflow
-    took: float | None = None  # seconds from the ended step's send to `now`
     for record in decision.records:
         kind = record.type
         if kind is _COMMAND:
             if record.attempt is not None and record.attempt > 1:
                 STEP_RETRIES_BY(workflow, record.step or "").inc()
         elif kind is _REPLY or kind is _TIMEOUT:
-            if took is None:
-                if (deadline := before.wake_at) is None:
-                    continue
-                took = (now - deadline).total_seconds() + timeout
-            phase = FORWARD if before.phase is Phase.FORWARD else COMPENSATION
+            command = commands.get(record.command or "")
+            if command is None:
+                continue
+            run = before.run(command.step, command.kind)
+            # A late reply to an attempt already given up (the run waits to send again) has no send
+            # time left to time it from.
+            if run is None or run.status is not _RUNNING or run.deadline is None:
+                continue
+            took = (now - run.deadline).total_seconds() + command.timeout
             outcome = TIMEOUT if kind is _TIMEOUT else SUCCESS if record.success else FAILURE
-            STEP_DURATION_BY(workflow, record.step or "", phase, outcome).observe(took)
+            STEP_DURATION_BY(workflow, record.step or "", command.label, outcome).observe(took)
         elif kind is _STATE and record.state in TERMINAL:
             FINISHED_BY(workflow, record.state).inc()
             if started_at is not None:
