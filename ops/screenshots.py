@@ -1,5 +1,6 @@
 """`python -m ops.screenshots`: starts a few sagas on a running system and photographs the dashboard's
-saga list and a saga's page into docs/ui/, with the browser its tests drive (Debian's Chromium)."""
+saga list, a failed order's page and a refused express order's page into docs/ui/, with the browser
+its tests drive (Debian's Chromium)."""
 
 import argparse
 import asyncio
@@ -15,8 +16,9 @@ OUT = Path(__file__).resolve().parent.parent / "docs" / "ui"
 VIEWPORT = ViewportSize(width=1280, height=900)
 
 
-async def _start_sagas(url: str, key: str | None) -> str:
-    """A handful of sagas, one of them failed by its payment; returns the failed one's order id."""
+async def _start_sagas(url: str, key: str | None) -> tuple[str, str]:
+    """A handful of sagas, one of them failed by its payment, and express orders, one of them refused
+    by the fraud check; returns the two failed ones' order ids."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     batch = secrets.token_hex(3)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
@@ -26,7 +28,12 @@ async def _start_sagas(url: str, key: str | None) -> str:
             body = {"orderId": order_id, "productId": "item-001", "quantity": 1, "amount": amount}
             answer = await http.post("/saga/start", params={"wait": 30}, json=body)
             answer.raise_for_status()
-        return orders[-1][0]
+        express = [(f"express-{batch}-{n}", amount) for n, amount in enumerate((40, 2500, 6000))]
+        for order_id, amount in express:
+            body = {"orderId": order_id, "productId": "item-001", "quantity": 1, "amount": amount}
+            answer = await http.post("/workflows/express_order/start", params={"wait": 30}, json=body)
+            answer.raise_for_status()
+        return orders[-1][0], express[-1][0]
 
 
 async def _log_in(page: Page, key: str | None) -> None:
@@ -38,8 +45,8 @@ async def _log_in(page: Page, key: str | None) -> None:
 
 
 async def photograph(url: str, key: str | None, out: Path = OUT) -> list[Path]:
-    failed = await _start_sagas(url, key)
-    shots = [out / "saga-list.png", out / "saga-page.png"]
+    failed, refused = await _start_sagas(url, key)
+    shots = [out / "saga-list.png", out / "saga-page.png", out / "express-page.png"]
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = await browser.new_page(base_url=url, viewport=VIEWPORT)
@@ -48,6 +55,9 @@ async def photograph(url: str, key: str | None, out: Path = OUT) -> list[Path]:
         await page.goto(f"/ui/sagas/order/{failed}")
         await page.locator("#timeline").wait_for()
         await page.screenshot(path=shots[1], full_page=True)
+        await page.goto(f"/ui/sagas/express_order/{refused}")
+        await page.locator("#timeline").wait_for()
+        await page.screenshot(path=shots[2], full_page=True)
         await browser.close()
     return shots
 
