@@ -6,6 +6,7 @@ import asyncio
 import signal
 import sys
 import time
+from functools import cache
 from pathlib import Path
 
 from ops import broker_access, cluster, database_access, registry
@@ -15,6 +16,14 @@ from saga_orchestrator import settings as orchestrator
 
 # The workers' /metrics: the first on this port, each next one, in the registry's order, on the next.
 METRICS_PORT = 9100
+SUPERVISOR = "supervisor"
+
+
+@cache
+def _prefix(name: str) -> str:
+    """A line's prefix, every process's name padded to the longest, so that the lines align."""
+    width = max(map(len, (ORCHESTRATOR, SUPERVISOR, *registry.workers()))) + 1
+    return f"{name:<{width}}| "
 
 
 class LogFollower:
@@ -32,13 +41,13 @@ class LogFollower:
                 chunk = log.read()
             self._offsets[path] += len(chunk)
             for line in chunk.decode(errors="replace").splitlines():
-                sys.stdout.write(f"{path.stem:<19}| {line}\n")
+                sys.stdout.write(f"{_prefix(path.stem)}{line}\n")
         sys.stdout.flush()
 
 
 def say(line: str) -> None:
     """The launcher's own lines, among the services' in the followed output."""
-    sys.stdout.write(f"{'supervisor':<19}| {line}\n")
+    sys.stdout.write(f"{_prefix(SUPERVISOR)}{line}\n")
     sys.stdout.flush()
 
 

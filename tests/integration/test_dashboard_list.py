@@ -88,3 +88,22 @@ async def test_counts_and_the_last_minutes(filled: asyncpg.Pool) -> None:
     assert await saga_list.counts(filled) == {"COMPLETED": SAGAS * 9 // 10, "ORDER_CREATED": SAGAS // 10}
     recent = await saga_list.recent(filled, 15)  # the sagas here all started in 2026's first hours
     assert (recent.starts, recent.outcomes, recent.p50_seconds) == ({}, {}, None)
+
+
+async def test_the_last_minutes_count_a_parked_saga_in_the_minute_it_parked(filled: asyncpg.Pool) -> None:
+    parked = await filled.fetch(
+        "INSERT INTO sagas (saga_id, workflow, saga_key, input, status, phase, progress, version,"
+        " created_at, updated_at)"
+        " SELECT gen_random_uuid(), 'order', 'parked-' || s, '{}', s, 'PARKED', 'S', 1, now(), now()"
+        " FROM unnest($1::text[]) AS s RETURNING saga_id, date_trunc('minute', updated_at) AS minute",
+        ["COMPENSATION_FAILED", "COMPLETION_FAILED"],
+    )
+    try:
+        recent = await saga_list.recent(filled, 15)
+    finally:
+        await filled.execute(
+            "DELETE FROM sagas WHERE saga_id = ANY($1::uuid[])", [r["saga_id"] for r in parked]
+        )
+
+    minute = parked[0]["minute"]
+    assert recent.outcomes == {(minute, "COMPENSATION_FAILED"): 1, (minute, "COMPLETION_FAILED"): 1}

@@ -94,9 +94,11 @@ async def recent(pool: asyncpg.Pool, minutes: int) -> Recent:
         "SELECT date_trunc('minute', created_at) AS minute, count(*) AS n FROM sagas"
         f" WHERE created_at >= {window} GROUP BY 1"
     )
+    # A parked saga has not finished: it counts in the minute it parked (its last change).
     outcomes = await pool.fetch(
-        "SELECT date_trunc('minute', finished_at) AS minute, status, count(*) AS n FROM sagas"
-        f" WHERE finished_at >= {window} GROUP BY 1, 2"
+        "SELECT date_trunc('minute', coalesce(finished_at, updated_at)) AS minute, status, count(*) AS n"
+        f" FROM sagas WHERE finished_at >= {window} OR (phase = 'PARKED' AND updated_at >= {window})"
+        " GROUP BY 1, 2"
     )
     durations = await pool.fetchrow(
         "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50,"
