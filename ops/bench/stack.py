@@ -67,6 +67,8 @@ async def fresh_system(options: Options, orchestrators: int) -> AsyncIterator[Ta
         await asyncio.to_thread(system.stop_all)
     # Left behind only when the run raised, so a failed run's books can be read afterwards.
     await namespace.remove(config)
+    if options.broker is None and config.broker is not None:  # the vhost and users it made itself
+        await broker_access.remove(config.broker)
 
 
 def running_system(options: Options) -> Target:
