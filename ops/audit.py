@@ -5,7 +5,8 @@ say (`shared.books`); used by the fault tests, `make chaos` and `make bench`.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -16,7 +17,7 @@ from ops import registry
 from ops.saga_checks import check_saga
 from ops.system import SystemConfig
 from saga_orchestrator.engine.definition import COMPLETED, Workflow
-from saga_orchestrator.workflows.model import WorkflowFile
+from saga_orchestrator.persistence import definitions
 from shared import json
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -102,13 +103,9 @@ def _tally(
 async def _workflows(config: SystemConfig) -> dict[tuple[str, int], Workflow]:
     """Every workflow version the orchestrator stored, so every one its sagas ran on: what they are
     held to comes from their own definitions, whichever files this process would load."""
-    rows = await fetch(
-        config, registry.ORCHESTRATOR, "SELECT workflow, version, definition FROM workflow_definitions"
-    )
-    return {
-        (row["workflow"], row["version"]): WorkflowFile.model_validate(row["definition"]).workflow()
-        for row in rows
-    }
+    async with connected(config, registry.ORCHESTRATOR) as conn:
+        stored = await definitions.load_all(conn)
+    return {(d.workflow.name, d.workflow.version): d.workflow for d in stored}
 
 
 async def _service_rows(config: SystemConfig, services: Iterable[str]) -> dict[str, dict[UUID, str]]:
@@ -149,12 +146,19 @@ async def _by_saga(config: SystemConfig, service: str, sql: str) -> dict[UUID, s
     return {row["saga_id"]: row["status"] for row in await fetch(config, service, sql)}
 
 
-async def fetch(config: SystemConfig, service: str, sql: str, *args: Any) -> list[Any]:
-    """One query on a service's database, over a connection of its own; jsonb comes back decoded."""
+@asynccontextmanager
+async def connected(config: SystemConfig, service: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of its own to a service's database; jsonb comes back decoded."""
     conn = await asyncpg.connect(config.database_url(service))
     try:
         await conn.set_type_codec("jsonb", encoder=json.dumps_str, decoder=json.loads, schema="pg_catalog")
-        rows: list[Any] = await conn.fetch(sql, *args)
-        return rows
+        yield conn
     finally:
         await conn.close()
+
+
+async def fetch(config: SystemConfig, service: str, sql: str, *args: Any) -> list[Any]:
+    """One query on a service's database, over a connection of its own."""
+    async with connected(config, service) as conn:
+        rows: list[Any] = await conn.fetch(sql, *args)
+        return rows

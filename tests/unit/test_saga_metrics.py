@@ -35,7 +35,7 @@ def _at(seconds: float) -> datetime:
 
 def _observed(saga: Saga, decision: Decision | None, now: datetime, engine: Engine = ENGINE) -> Saga:
     assert decision is not None
-    metrics.observe(saga, decision, now, T0, metrics.commands(engine))
+    metrics.observe(saga, decision, now, T0, engine)
     return decision.saga
 
 

@@ -3,6 +3,7 @@ together; each step names its service, its command and, before the pivot, its co
 
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
+from functools import cached_property
 
 from saga_orchestrator.engine.conditions import Condition, Ref, refs
 
@@ -90,7 +91,7 @@ class Workflow:
         _check_kinds(self)
         _check_references(self)
 
-    @property
+    @cached_property
     def stages(self) -> tuple[tuple[int, ...], ...]:
         """The steps' places, stage by stage: a group's steps share a stage, any other has its own."""
         stages: list[list[int]] = []
@@ -101,6 +102,11 @@ class Workflow:
             else:
                 stages.append([place])
         return tuple(map(tuple, stages))
+
+    @cached_property
+    def stage_of(self) -> tuple[int, ...]:
+        """Each step's stage, by its place."""
+        return tuple(stage for stage, places in enumerate(self.stages) for _ in places)
 
     @property
     def pivot(self) -> int | None:
@@ -145,7 +151,7 @@ def _check_kinds(workflow: Workflow) -> None:
     if len(pivots) > 1:
         raise ValueError(f"workflow {workflow.name} has more than one pivot")
     pivot = pivots[0] if pivots else None
-    stage_of = {place: stage for stage, places in enumerate(workflow.stages) for place in places}
+    stage_of = workflow.stage_of
     for place, step in enumerate(workflow.steps):
         name = step.name
         if step.kind is StepKind.COMPENSABLE and step.compensation is None:
@@ -172,7 +178,7 @@ def _check_kinds(workflow: Workflow) -> None:
 def _check_references(workflow: Workflow) -> None:
     """Each value a command carries or a condition reads is an output that an earlier stage
     declares (or, for a compensation, its own step's)."""
-    stage_of = {place: stage for stage, places in enumerate(workflow.stages) for place in places}
+    stage_of = workflow.stage_of
     place_of = {step.name: place for place, step in enumerate(workflow.steps)}
 
     def check(text: str | Ref, place: int, user: str, own_step_too: bool = False) -> None:

@@ -80,13 +80,7 @@ class Engine:
         self.workflow = workflow
         self.policy = policy
         self._policies = tuple(step.overrides.over(policy) for step in workflow.steps)
-        self._stages = workflow.stages
-        self._stage_of = tuple(
-            stage
-            for place in range(len(workflow.steps))
-            for stage, places in enumerate(self._stages)
-            if place in places
-        )
+        self._stages, self._stage_of = workflow.stages, workflow.stage_of
         self._place_of = {step.name: place for place, step in enumerate(workflow.steps)}
         # Each command's step and kind, for the replies.
         self._action_of: dict[str, tuple[int, Kind]] = {}
@@ -94,6 +88,14 @@ class Engine:
             self._action_of[step.action.command] = (place, Kind.FORWARD)
             if step.compensation is not None:
                 self._action_of[step.compensation.command] = (place, Kind.COMPENSATION)
+
+    def run_of(self, command: str) -> tuple[int, Kind] | None:
+        """The step (by place) and kind of run that `command` is sent for; None if no step sends it."""
+        return self._action_of.get(command)
+
+    def timeout(self, place: int) -> float:
+        """How long the step at `place` may take: its own deadline, or the default."""
+        return self._policies[place].step_timeout
 
     def start(self, saga_id: UUID, input: dict[str, Any], now: datetime) -> Decision:
         saga = Saga(
@@ -111,7 +113,7 @@ class Engine:
 
     def on_reply(self, saga: Saga, reply: ReplyArrived, now: datetime) -> Decision | None:
         """Advances on a reply the saga waits for; any other (late, duplicated) changes nothing."""
-        placed = self._action_of.get(reply.step_id)
+        placed = self.run_of(reply.step_id)
         if saga.phase is Phase.DONE or placed is None:
             return None
         run = saga.run(*placed)
@@ -318,7 +320,7 @@ class Engine:
         """Sends the run's command (again)."""
         step = self.workflow.steps[run.step]
         action = self._action(run)
-        deadline = now + timedelta(seconds=self._policies[run.step].step_timeout)
+        deadline = now + timedelta(seconds=self.timeout(run.step))
         sent = turn.put(evolve(run, attempt=run.attempt + 1, status=RunStatus.RUNNING, deadline=deadline))
         turn.records.append(self._record(RecordType.COMMAND, sent))
         turn.dispatches.append(

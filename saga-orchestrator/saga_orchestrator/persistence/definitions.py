@@ -52,8 +52,8 @@ async def running(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     return rows
 
 
-async def load_all(pool: asyncpg.Pool) -> list[Definition]:
-    """Every version stored, for sagas pinned to one no longer deployed."""
+async def load_all(pool: asyncpg.Pool | asyncpg.Connection) -> list[Definition]:
+    """Every version stored, for sagas pinned to one no longer deployed (and for the audit)."""
     rows = await pool.fetch("SELECT digest, definition FROM workflow_definitions")
     return [_definition(row) for row in rows]
 

@@ -5,8 +5,6 @@ version check refuses the others), so `sum` across replicas counts each saga, st
 A decision is observed from what the runner already holds: no read, no clock but the decision's.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from prometheus_client import Counter, Histogram
@@ -43,32 +41,11 @@ SUCCESS, FAILURE, TIMEOUT = "success", "failure", "timeout"
 _COMMAND, _STATE = RecordType.COMMAND, RecordType.STATE
 _REPLY, _TIMEOUT = RecordType.REPLY, RecordType.TIMEOUT
 _RUNNING = RunStatus.RUNNING
+_LABELS = {Kind.FORWARD: FORWARD, Kind.COMPENSATION: COMPENSATION}  # a run's kind, as the metrics name it
 
 
 def started(workflow: str) -> None:
     STARTED_BY(workflow).inc()
-
-
-@dataclass(frozen=True)
-class Command:
-    """The run a command is sent for, and how long it may take: the run's deadline less that is
-    when it went out."""
-
-    step: int
-    kind: Kind
-    timeout: float
-    label: str  # the kind, as the metrics name it
-
-
-def commands(engine: Engine) -> dict[str, Command]:
-    """Each command of the engine's workflow, by name; a step's deadline is its own, or the default."""
-    found = {}
-    for place, step in enumerate(engine.workflow.steps):
-        timeout = step.overrides.over(engine.policy).step_timeout
-        found[step.action.command] = Command(place, Kind.FORWARD, timeout, FORWARD)
-        if step.compensation is not None:
-            found[step.compensation.command] = Command(place, Kind.COMPENSATION, timeout, COMPENSATION)
-    return found
 
 
 def observe(
@@ -76,7 +53,7 @@ def observe(
     decision: Decision,
     now: datetime,
     started_at: datetime | None,
-    commands: Mapping[str, Command],
+    engine: Engine,
 ) -> None:
     """Counts what the decision, taken on `before` at `now`, did: a reply or timeout ends an attempt
     of the run it names, timed from that attempt's send; a command past its first attempt is a retry;
@@ -91,17 +68,19 @@ def observe(
             if record.attempt is not None and record.attempt > 1:
                 STEP_RETRIES_BY(workflow, record.step or "").inc()
         elif kind is _REPLY or kind is _TIMEOUT:
-            command = commands.get(record.command or "")
-            if command is None:
+            placed = engine.run_of(record.command or "")
+            if placed is None:
                 continue
-            run = before.run(command.step, command.kind)
+            place, run_kind = placed
+            run = before.run(place, run_kind)
             # A late reply to an attempt already given up (the run waits to send again) has no send
             # time left to time it from.
             if run is None or run.status is not _RUNNING or run.deadline is None:
                 continue
-            took = (now - run.deadline).total_seconds() + command.timeout
+            # The run's deadline less the step's timeout is when the attempt went out.
+            took = (now - run.deadline).total_seconds() + engine.timeout(place)
             outcome = TIMEOUT if kind is _TIMEOUT else SUCCESS if record.success else FAILURE
-            STEP_DURATION_BY(workflow, record.step or "", command.label, outcome).observe(took)
+            STEP_DURATION_BY(workflow, record.step or "", _LABELS[run_kind], outcome).observe(took)
         elif kind is _STATE and record.state in TERMINAL:
             FINISHED_BY(workflow, record.state).inc()
             if started_at is not None:

@@ -63,10 +63,8 @@ class SagaRunner:
         self._pool = pool
         self._definitions = definitions
         self._policy = policy
-        # One engine per version met, each saga decided on by its own version's; with its commands'
-        # runs and timeouts, from which the metrics tell when a command went out.
+        # One engine per version met, each saga decided on by its own version's.
         self._engines: dict[Version, Engine] = {}
-        self._commands: dict[Version, dict[str, metrics.Command]] = {}
         self._publisher = publisher
         self._prefix = queue_prefix
         self._correlation = correlation
@@ -133,7 +131,7 @@ class SagaRunner:
                             decision.saga, stored.version + len(decision.records), stored.started_at
                         )
                     )
-                    metrics.observe(stored.saga, decision, now, stored.started_at, self._commands[version])
+                    metrics.observe(stored.saga, decision, now, stored.started_at, engine)
                     self._log(decision, stored.saga.status)
                     await self._publisher.publish(messages, outbox_ids)
                     return Applied(decision.saga, changed=True)
@@ -144,7 +142,6 @@ class SagaRunner:
     async def _engine(self, version: Version) -> Engine:
         definition = await self._definitions.find(version)
         engine = self._engines[version] = Engine(definition.workflow, self._policy)
-        self._commands[version] = metrics.commands(engine)
         return engine
 
     async def _load(self, saga_id: UUID) -> sagas.StoredSaga:
